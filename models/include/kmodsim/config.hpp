@@ -1,0 +1,212 @@
+// The scenario: every input of one simulation, loaded once from YAML into typed structs and
+// validated there. Pure data, no SimGrid. See README "Config reference".
+#pragma once
+
+#include "kmodsim/workload.hpp"
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace kmodsim {
+
+/// Any error in user input. The message is one line: "file:line:col: key.path: what".
+class ConfigError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Machine
+
+enum class SchedulerModel { processor_sharing, time_slice, run_to_block };
+const char* to_string(SchedulerModel m);
+
+struct Machine {
+  std::string name;
+  std::string description;
+  int cores = 1;
+  double speed = 1.0; ///< CPU speed relative to the calibration's reference machine
+  struct Disk {
+    double read_mbps = 0.0;  ///< sequential read bandwidth, MB/s (10^6 bytes); 0 = infinitely fast
+    double latency_ms = 0.0; ///< per-file access latency (seek + lookup), not shared between readers
+  } disk;
+  struct Scheduler {
+    SchedulerModel model = SchedulerModel::time_slice;
+    double slice_ms = 4.0; ///< time_slice only: the round-robin slice
+  } scheduler;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Cost expressions: linear in module features and machine state.
+
+enum class Feature {
+  constant,       ///< 1
+  size_kb,        ///< SHF_ALLOC size of the module
+  core_kb,        ///< size_kb - init_kb
+  init_kb,        ///< init sections
+  file_kb,        ///< .ko file size
+  undef_symbols,  ///< undefined symbols
+  dep_symbols,    ///< undefined symbols exported by dependencies
+  relocations,    ///< relocation entries
+  exports,        ///< exported symbols of the module
+  percpu_kb,      ///< per-cpu section
+  symtab_entries, ///< machine state: kernel exports + exports of every module on the module list
+  loaded_modules, ///< machine state: modules on the module list
+  cpus,           ///< machine state: number of (possible) CPUs
+};
+const char* to_string(Feature f);
+/// Parses a feature name; throws std::invalid_argument listing the valid names.
+Feature feature_from_string(const std::string& s);
+std::vector<std::string> feature_names();
+
+/// Values of every feature for one evaluation.
+struct Features {
+  double v[13] = {};
+  double& operator[](Feature f) { return v[static_cast<int>(f)]; }
+  double operator[](Feature f) const { return v[static_cast<int>(f)]; }
+};
+
+struct CostTerm {
+  Feature feature = Feature::constant;
+  double coef = 0.0;     ///< microseconds per unit of the feature (resolved)
+  std::string coef_name; ///< the calibration coefficient it came from, or empty for a literal
+};
+
+/// cost_us = sum(coef * feature); never negative (validated: every coefficient >= 0).
+struct CostExpr {
+  std::vector<CostTerm> terms;
+  double eval_us(const Features& f) const {
+    double s = 0.0;
+    for (const auto& t : terms)
+      s += t.coef * f[t.feature];
+    return s;
+  }
+  bool empty() const { return terms.empty(); }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Kernel: the init_module pipeline as data.
+
+enum class LockKind { none, module_mutex, preempt_off };
+enum class Repeat { once, per_undef_symbol, per_export, per_cpu };
+/// What a step does to the kernel's module state, besides costing time.
+enum class Effect {
+  none,
+  duplicate_check, ///< find_module(name): EEXIST if a module of that name is on the list
+  sysfs_claim,     ///< mod_sysfs_init: -EINVAL "module is already loaded" if /sys/module/<name> exists
+  resolve_symbol,  ///< one undefined symbol (repeat per_undef_symbol): owner must be on the list
+  verify_exports,  ///< verify_export_symbols: fails if another copy's exports are on the list
+  list_add,        ///< list_add_rcu: the module becomes visible (state COMING)
+  init,            ///< the module's own init function runs (cpu + wait from the workload)
+  live,            ///< state LIVE: waiters in use_module are woken
+};
+enum class Preemption { voluntary, full };
+const char* to_string(LockKind k);
+const char* to_string(Repeat r);
+const char* to_string(Effect e);
+const char* to_string(Preemption p);
+
+struct Step {
+  std::string name;
+  LockKind lock = LockKind::none;
+  Repeat repeat = Repeat::once;
+  Effect effect = Effect::none;
+  CostExpr cost;         ///< CPU work (kernel mode) per repetition
+  CostExpr wait;         ///< off-CPU wait per repetition (e.g. I/O, sleeping allocations)
+  bool has_only_if = false;
+  Feature only_if = Feature::constant; ///< the step runs only when this feature is > 0
+  std::vector<Step> steps; ///< a group: its lock is held across all sub-steps (one acquisition)
+  SourceLoc loc;
+};
+
+struct Kernel {
+  std::string name;
+  std::string description;
+  Preemption preemption = Preemption::voluntary;
+  struct Mutex {
+    double wakeup_us = 0.0;     ///< from unlock to the woken waiter running with the lock
+    bool adaptive_spin = false; ///< a waiter spins on its CPU while the owner is on a CPU (2.6.30+)
+    bool handoff = false;       ///< unlock hands the lock to the first waiter (Linux 4.10+); false: it may be stolen
+  } mutex;
+  double use_module_timeout_s = 30.0; ///< use_module gives up waiting for a dependency's init
+  std::vector<Step> init_module;     ///< the ordered steps of sys_init_module
+};
+
+// ---------------------------------------------------------------------------------------------
+// Calibration and userspace
+
+struct Coefficient {
+  double value = 0.0;
+  std::string unit;
+  std::string source; ///< where it came from: a citation, a derivation or "assumption: ..."
+};
+
+struct Calibration {
+  std::string name;
+  std::string reference; ///< the machine the coefficients were measured or derived for
+  std::map<std::string, Coefficient> coefficients;
+};
+
+struct Userspace {
+  struct Udev {
+    int children_max = 64;   ///< at most this many modprobe children at once
+    double event_us = 0.0;   ///< udevd CPU per uevent (rule matching)
+    double spawn_us = 0.0;   ///< udevd CPU to fork+exec one child
+  } udev;
+  struct Modprobe {
+    double startup_us = 0.0;          ///< exec, libc start-up, config parsing
+    double index_us_per_module = 0.0; ///< parsing modules.dep + aliases, per module in the index
+    double check_us = 0.0;            ///< "already loaded?" (/proc/modules read, under module_mutex)
+    double check_us_per_loaded = 0.0; ///< ... per module on the list
+  } modprobe;
+};
+
+struct Variability {
+  double cost_cv = 0.0;         ///< per-load multiplicative noise on kernel CPU costs (lognormal)
+  double init_wait_cv = 0.0;    ///< per-load noise on init hardware waits (lognormal)
+  bool shuffle_uevents = false; ///< replay uevents in a seed-dependent order
+};
+
+struct Outputs {
+  bool timeline = true; ///< write timeline.csv (large on big workloads)
+};
+
+struct Scenario {
+  int schema_version = 1;
+  std::string name;
+  std::string file; ///< the scenario file
+  Machine machine;
+  Kernel kernel;
+  Workload workload;
+  Calibration calibration;
+  Userspace userspace;
+  Variability variability;
+  Outputs outputs;
+  std::uint64_t seed = 1;
+};
+
+/// One `--set key.path=value` override.
+struct Override {
+  std::string path;
+  std::string value; ///< YAML text
+};
+
+/// Loads, merges (file references, overrides) and validates a scenario.
+/// Throws ConfigError naming file, line, column and key path.
+Scenario load_scenario(const std::string& path, const std::vector<Override>& overrides = {});
+/// Parses "a.b.c=value"; throws ConfigError.
+Override parse_override(const std::string& text);
+
+/// Loads a workload file alone (for `kmodsim graph`).
+Workload load_workload_file(const std::string& path);
+
+/// The fully resolved scenario as YAML (what `kmodsim config` prints; hashed into config_sha256).
+std::string to_yaml(const Scenario& s);
+
+/// Levenshtein-closest candidate within distance 3, or "".
+std::string did_you_mean(const std::string& key, const std::vector<std::string>& candidates);
+
+} // namespace kmodsim

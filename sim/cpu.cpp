@@ -1,0 +1,159 @@
+#include "cpu.hpp"
+
+#include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Exec.hpp>
+
+#include <xbt/log.h>
+
+#include <cmath>
+#include <limits>
+
+XBT_LOG_NEW_DEFAULT_SUBCATEGORY(cpu, kmodsim, "CPU scheduler models");
+
+namespace kmodsim::sim {
+namespace {
+constexpr double kEps = 1e-9;        // microseconds: below this, work is done
+constexpr double kSpinFlops = 1e15;  // a spinning exec: longer than any boot
+} // namespace
+
+double CpuModel::now() { return simgrid::s4u::Engine::get_clock(); }
+
+std::unique_ptr<CpuModel> CpuModel::create(const Machine& m, simgrid::s4u::Host* host, Recorder& rec) {
+  const double speed = m.speed * 1e6; // 1 flop = 1 us of work at the reference speed
+  switch (m.scheduler.model) {
+  case SchedulerModel::processor_sharing:
+    return std::make_unique<ProcessorSharingCpu>(host, rec, speed);
+  case SchedulerModel::time_slice:
+    return std::make_unique<RunQueueCpu>(host, rec, speed, m.cores, m.scheduler.slice_ms * 1e3, false);
+  case SchedulerModel::run_to_block:
+    return std::make_unique<RunQueueCpu>(host, rec, speed, m.cores, std::numeric_limits<double>::infinity(), false);
+  }
+  return nullptr;
+}
+
+// --- processor sharing -------------------------------------------------------------------------
+
+void ProcessorSharingCpu::run(Task& t, double us, Mode mode) {
+  if (us <= kEps)
+    return;
+  record(t, running_state(t, mode));
+  const double t0 = now();
+  simgrid::s4u::this_actor::execute(us);
+  const double dedicated = us / speed_;
+  busy_s_ += dedicated;
+  if (t.holds_lock) // the share of a core the holder did not get while holding the lock
+    holder_preempted_s_ += std::max(0.0, (now() - t0) - dedicated);
+}
+
+void ProcessorSharingCpu::spin_begin(Task& t) {
+  record(t, State::lock_spin);
+  if (spins_.size() <= t.id)
+    spins_.resize(t.id + 1);
+  spins_[t.id] = simgrid::s4u::this_actor::exec_init(kSpinFlops);
+  spins_[t.id]->start();
+}
+
+void ProcessorSharingCpu::spin_end(Task& t) {
+  auto& e = spins_[t.id];
+  busy_s_ += (kSpinFlops - e->get_remaining()) / speed_;
+  e->cancel();
+  e = nullptr;
+}
+
+// --- run queue (time_slice, run_to_block) ----------------------------------------------------------
+
+void RunQueueCpu::acquire(Task& t, bool preempted) {
+  if (runq_.empty()) {
+    for (size_t c = 0; c < owner_.size(); ++c)
+      if (owner_[c] == nullptr) {
+        owner_[c] = &t;
+        t.core = static_cast<int>(c);
+        t.on_cpu = true;
+        t.slice_left = slice_us_;
+        return;
+      }
+  }
+  record(t, t.holds_lock ? State::runnable_locked : State::runnable);
+  const double t0 = now();
+  runq_.push_back(&t);
+  t.wake->acquire(); // release() hands us a core
+  if (preempted && t.holds_lock)
+    holder_preempted_s_ += now() - t0;
+  t.on_cpu = true;
+  t.slice_left = slice_us_;
+}
+
+void RunQueueCpu::release(Task& t) {
+  const int c = t.core;
+  t.core = -1;
+  t.on_cpu = false;
+  if (!runq_.empty()) {
+    Task* next = runq_.front();
+    runq_.pop_front();
+    next->core = c;
+    owner_[static_cast<size_t>(c)] = next;
+    next->wake->release();
+  } else {
+    owner_[static_cast<size_t>(c)] = nullptr;
+  }
+}
+
+void RunQueueCpu::yield(Task& t) {
+  XBT_DEBUG("task %u yields core %d (%zu queued)", t.id, t.core, runq_.size());
+  release(t);
+  acquire(t, true);
+}
+
+void RunQueueCpu::wake(Task& t) { acquire(t, false); }
+
+void RunQueueCpu::block(Task& t) { release(t); }
+
+void RunQueueCpu::exec(Task& t, double us, Mode mode) {
+  record(t, running_state(t, mode));
+  simgrid::s4u::this_actor::execute(us);
+  busy_s_ += us / speed_;
+}
+
+void RunQueueCpu::run(Task& t, double us, Mode mode) {
+  if (us <= kEps)
+    return;
+  const bool preemptible = mode == Mode::user || (kernel_preemptible_ && t.preempt_off == 0);
+  if (!preemptible || std::isinf(slice_us_)) {
+    exec(t, us, mode); // runs to the end; a voluntary kernel checks need_resched at its next preemption point
+    t.slice_left -= us;
+    return;
+  }
+  while (us > kEps) {
+    if (t.slice_left <= kEps) { // slice over: to the back of the run queue if anyone waits
+      if (!runq_.empty())
+        yield(t);
+      else
+        t.slice_left = slice_us_;
+    }
+    const double chunk = std::min(us, t.slice_left);
+    exec(t, chunk, mode);
+    us -= chunk;
+    t.slice_left -= chunk;
+  }
+}
+
+void RunQueueCpu::preempt_point(Task& t) {
+  if (t.preempt_off > 0 || t.slice_left > kEps)
+    return;
+  if (!runq_.empty())
+    yield(t);
+  else
+    t.slice_left = slice_us_;
+}
+
+void RunQueueCpu::spin_begin(Task& t) {
+  record(t, State::lock_spin); // keeps its core: nobody else can use it
+  if (spin_since_.size() <= t.id)
+    spin_since_.resize(t.id + 1);
+  spin_since_[t.id] = now();
+}
+
+void RunQueueCpu::spin_end(Task& t) { busy_s_ += now() - spin_since_[t.id]; }
+
+} // namespace kmodsim::sim

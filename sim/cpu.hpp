@@ -1,0 +1,108 @@
+// CPU scheduler models, chosen by name (machine.scheduler.model):
+//  - processor_sharing: SimGrid's fluid max-min sharing; every runnable task gets an equal
+//    share of the C cores, at most one core each.
+//  - time_slice: a FIFO run queue over C cores with round-robin slices. User code leaves its
+//    core when its slice ends; kernel code (voluntary preemption) only at the steps'
+//    preemption points once its slice has ended; any task leaves when it blocks.
+//  - run_to_block: a FIFO run queue over C cores; a task keeps its core until it blocks.
+#pragma once
+
+#include "recorder.hpp"
+#include "task.hpp"
+
+#include <kmodsim/config.hpp>
+
+#include <simgrid/s4u/Host.hpp>
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+namespace kmodsim::sim {
+
+enum class Mode { user, kernel };
+
+class CpuModel {
+public:
+  CpuModel(simgrid::s4u::Host* host, Recorder& rec, double speed) : host_(host), rec_(rec), speed_(speed) {}
+  virtual ~CpuModel() = default;
+
+  /// The task becomes runnable and returns once it runs (start of a process, end of a wait).
+  virtual void wake(Task& t) = 0;
+  /// The task leaves the CPU because it is about to block.
+  virtual void block(Task& t) = 0;
+  /// Runs `us` microseconds of CPU work (at the reference speed).
+  virtual void run(Task& t, double us, Mode mode) = 0;
+  /// A voluntary preemption point (cond_resched, might_sleep) in kernel code.
+  virtual void preempt_point(Task& t) = 0;
+  /// A spinning waiter: burns its CPU until `done()` (called after the blocking wait returns).
+  virtual void spin_begin(Task& t) = 0;
+  virtual void spin_end(Task& t) = 0;
+  /// Core-seconds of CPU consumed (work + spinning).
+  double busy_s() const { return busy_s_; }
+  /// Time a lock holder was runnable but not running (fluid: the share it did not get).
+  double holder_preempted_s() const { return holder_preempted_s_; }
+  bool fluid() const { return fluid_; }
+
+  /// Creates the model named by the machine config.
+  static std::unique_ptr<CpuModel> create(const Machine& m, simgrid::s4u::Host* host, Recorder& rec);
+
+protected:
+  void record(Task& t, State s) { rec_.set_state(t.id, s, now(), t.core, t.module, t.step); }
+  static double now();
+  State running_state(const Task& t, Mode mode) const {
+    return mode == Mode::user ? State::user : (t.holds_lock ? State::kernel_locked : State::kernel);
+  }
+
+  simgrid::s4u::Host* host_;
+  Recorder& rec_;
+  double speed_; ///< flop/s of one core; 1 flop = 1 us of reference CPU work
+  double busy_s_ = 0;
+  double holder_preempted_s_ = 0;
+  bool fluid_ = false;
+};
+
+class ProcessorSharingCpu : public CpuModel {
+public:
+  ProcessorSharingCpu(simgrid::s4u::Host* host, Recorder& rec, double speed) : CpuModel(host, rec, speed) {
+    fluid_ = true;
+  }
+  void wake(Task& t) override { t.on_cpu = true; }
+  void block(Task& t) override { t.on_cpu = false; }
+  void run(Task& t, double us, Mode mode) override;
+  void preempt_point(Task&) override {}
+  void spin_begin(Task& t) override;
+  void spin_end(Task& t) override;
+
+private:
+  std::vector<simgrid::s4u::ExecPtr> spins_; // indexed by task id
+};
+
+class RunQueueCpu : public CpuModel {
+public:
+  /// slice_us = infinity gives run_to_block.
+  RunQueueCpu(simgrid::s4u::Host* host, Recorder& rec, double speed, int cores, double slice_us, bool kernel_preemptible)
+      : CpuModel(host, rec, speed), owner_(static_cast<size_t>(cores), nullptr), slice_us_(slice_us),
+        kernel_preemptible_(kernel_preemptible) {}
+  void wake(Task& t) override;
+  void block(Task& t) override;
+  void run(Task& t, double us, Mode mode) override;
+  void preempt_point(Task& t) override;
+  void spin_begin(Task& t) override;
+  void spin_end(Task& t) override;
+  size_t queued() const { return runq_.size(); }
+
+private:
+  void acquire(Task& t, bool preempted);
+  void release(Task& t);
+  void yield(Task& t);
+  void exec(Task& t, double us, Mode mode);
+
+  std::vector<Task*> owner_;
+  std::deque<Task*> runq_;
+  double slice_us_;
+  bool kernel_preemptible_;
+  std::vector<double> spin_since_; // indexed by task id
+};
+
+} // namespace kmodsim::sim

@@ -1,0 +1,164 @@
+#include "kmutex.hpp"
+
+#include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Engine.hpp>
+
+#include <xbt/log.h>
+
+#include <algorithm>
+
+XBT_LOG_NEW_DEFAULT_SUBCATEGORY(mutex, kmodsim, "module_mutex model");
+
+namespace kmodsim::sim {
+
+namespace {
+double clock() { return simgrid::s4u::Engine::get_clock(); }
+} // namespace
+
+KMutex::KMutex(CpuModel& cpu, Recorder& rec, const Kernel::Mutex& params)
+    : cpu_(cpu), rec_(rec), params_(params), mutex_(simgrid::s4u::Mutex::create()) {}
+
+LoadRecord* KMutex::load_of(const Task& t) {
+  return t.load >= 0 ? &rec_.loads[static_cast<size_t>(t.load)] : nullptr;
+}
+
+std::string KMutex::owner_name() const { return owner_ ? rec_.tasks[owner_->id].name : std::string("nobody"); }
+
+void KMutex::acquired(Task& t, double t0, double at) {
+  LoadRecord* load = load_of(t);
+  owner_ = &t;
+  t.holds_lock = true;
+  hold_since_ = at;
+  const double wait = at - t0;
+  stats_.wait_total += wait;
+  stats_.wait_max = std::max(stats_.wait_max, wait);
+  if (load)
+    load->lock_wait += wait;
+}
+
+void KMutex::lock(Task& t) {
+  const double t0 = clock();
+  stats_.acquisitions++;
+  LoadRecord* load = load_of(t);
+  if (load)
+    load->acquisitions++;
+  if (granted_at_.size() <= t.id) {
+    granted_at_.resize(t.id + 1);
+    woken_.resize(t.id + 1);
+  }
+  if (owner_ == nullptr && (waiters_.empty() || !params_.handoff)) { // free (and, with handoff, nobody queued)
+    if (params_.handoff)
+      mutex_->lock(); // returns at once
+    acquired(t, t0, t0);
+    return;
+  }
+  stats_.contentions++;
+  if (load)
+    load->contentions++;
+  if (params_.handoff)
+    lock_handoff(t, t0);
+  else
+    lock_steal(t, t0);
+}
+
+void KMutex::lock_handoff(Task& t, double t0) {
+  waiters_.push_back(&t);
+  t.waiting_for = "module_mutex (held by " + owner_name() + ")";
+  const bool spin = params_.adaptive_spin && owner_ && owner_->on_cpu;
+  if (spin) {
+    cpu_.spin_begin(t);
+    mutex_->lock();
+    cpu_.spin_end(t);
+  } else {
+    cpu_.block(t);
+    rec_.set_state(t.id, State::lock_wait, t0, t.core, t.module, t.step);
+    mutex_->lock();
+  }
+  t.waiting_for.clear();
+  // unlock() already made us the owner at granted_at_
+  t.holds_lock = true;
+  const double wait = granted_at_[t.id] - t0;
+  LoadRecord* load = load_of(t); // re-read: the records may have moved while we slept
+  stats_.wait_total += wait;
+  stats_.wait_max = std::max(stats_.wait_max, wait);
+  if (load)
+    load->lock_wait += wait;
+  if (!spin) { // the wake-up latency, then a CPU, while already owning the lock
+    if (params_.wakeup_us > 0) {
+      rec_.set_state(t.id, State::runnable_locked, clock(), t.core, t.module, t.step);
+      simgrid::s4u::this_actor::sleep_for(params_.wakeup_us * 1e-6);
+    }
+    cpu_.wake(t);
+  }
+}
+
+void KMutex::lock_steal(Task& t, double t0) {
+  const bool spin = params_.adaptive_spin && owner_ && owner_->on_cpu;
+  if (spin) { // spin on our CPU until the lock is free; no queueing (the 2.6.30 spinner)
+    waiters_.push_back(&t);
+    t.waiting_for = "module_mutex (spinning, held by " + owner_name() + ")";
+    cpu_.spin_begin(t);
+    while (owner_ != nullptr) {
+      woken_[t.id] = 0; // from here on, unlock() may wake us (once)
+      t.wake->acquire(); // unlock wakes the head; spinners are queued like sleepers
+    }
+    cpu_.spin_end(t);
+    waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &t));
+    t.waiting_for.clear();
+    acquired(t, t0, clock());
+    return;
+  }
+  waiters_.push_back(&t); // keeps its place until it gets the lock
+  while (true) {
+    t.waiting_for = "module_mutex (held by " + owner_name() + ")";
+    cpu_.block(t);
+    rec_.set_state(t.id, State::lock_wait, clock(), t.core, t.module, t.step);
+    // Asleep from here: unlock() wakes us once. While awake (woken_ = 1) further wake-ups are
+    // no-ops, as wake_up_process() on a running task is; so no stale token is ever left on
+    // t.wake, which the CPU model also uses.
+    woken_[t.id] = 0;
+    t.wake->acquire();
+    if (params_.wakeup_us > 0) {
+      rec_.set_state(t.id, State::runnable, clock(), t.core, t.module, t.step);
+      simgrid::s4u::this_actor::sleep_for(params_.wakeup_us * 1e-6);
+    }
+    cpu_.wake(t);
+    if (owner_ == nullptr)
+      break; // retry succeeds
+    XBT_DEBUG("%s: woken but module_mutex was taken by %s; sleeps again", rec_.tasks[t.id].name.c_str(),
+              owner_name().c_str());
+  }
+  waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &t));
+  t.waiting_for.clear();
+  acquired(t, t0, clock());
+}
+
+void KMutex::unlock(Task& t) {
+  const double now = clock();
+  const double hold = now - hold_since_;
+  stats_.hold_total += hold;
+  stats_.hold_max = std::max(stats_.hold_max, hold);
+  if (t.load >= 0)
+    rec_.loads[static_cast<size_t>(t.load)].lock_hold += hold;
+  t.holds_lock = false;
+  owner_ = nullptr;
+  if (params_.handoff) {
+    if (!waiters_.empty()) { // s4u::Mutex hands ownership to its first waiter, as we record
+      owner_ = waiters_.front();
+      waiters_.pop_front();
+      granted_at_[owner_->id] = now;
+      hold_since_ = now;
+    }
+    mutex_->unlock();
+    return;
+  }
+  if (!waiters_.empty()) { // wake_up_process(first waiter); a pending wake-up is not doubled
+    Task* w = waiters_.front();
+    if (!woken_[w->id]) {
+      woken_[w->id] = 1;
+      w->wake->release();
+    }
+  }
+}
+
+} // namespace kmodsim::sim

@@ -1,0 +1,59 @@
+// module_mutex: a FIFO sleeping mutex on SimGrid synchronisation, in one of two disciplines
+// (kernel.mutex.handoff):
+//  - handoff: false (Linux 2.6.x-4.9, kernel/mutex.c): unlock frees the lock and wakes the
+//    first waiter; the woken task pays the wake-up latency, must get a CPU, then retries. A
+//    task that runs meanwhile may take the lock first ("stealing"); the woken waiter keeps its
+//    place at the head of the queue and sleeps again.
+//  - handoff: true (s4u::Mutex semantics, Linux 4.10+ handoff to a starving waiter): unlock
+//    gives ownership to the first waiter, which holds the lock during its wake-up latency and
+//    while it waits for a CPU.
+// A sleeping waiter leaves its CPU. With adaptive spinning (2.6.30+) a waiter whose owner is
+// on a CPU when it arrives spins on its own CPU for the whole wait instead (the owner is not
+// re-checked mid-wait: a documented approximation).
+#pragma once
+
+#include "cpu.hpp"
+#include "recorder.hpp"
+#include "task.hpp"
+
+#include <simgrid/s4u/Mutex.hpp>
+
+#include <deque>
+#include <string>
+#include <vector>
+
+namespace kmodsim::sim {
+
+struct LockStats {
+  std::int64_t acquisitions = 0, contentions = 0;
+  double wait_total = 0, wait_max = 0, hold_total = 0, hold_max = 0;
+};
+
+class KMutex {
+public:
+  KMutex(CpuModel& cpu, Recorder& rec, const Kernel::Mutex& params);
+  void lock(Task& t);
+  void unlock(Task& t);
+  const LockStats& stats() const { return stats_; }
+  const Task* owner() const { return owner_; }
+
+private:
+  void lock_handoff(Task& t, double t0);
+  void lock_steal(Task& t, double t0);
+  void acquired(Task& t, double t0, double at);
+  LoadRecord* load_of(const Task& t); ///< never cached across a blocking call: loads may grow
+  std::string owner_name() const;
+
+  CpuModel& cpu_;
+  Recorder& rec_;
+  Kernel::Mutex params_;
+  simgrid::s4u::MutexPtr mutex_; // handoff discipline
+  Task* owner_ = nullptr;
+  std::deque<Task*> waiters_;
+  double hold_since_ = 0;
+  std::vector<double> granted_at_; // handoff: when unlock handed the lock over, per task id
+  std::vector<char> woken_;        // steal: a wake-up is pending for this task id
+  LockStats stats_;
+};
+
+} // namespace kmodsim::sim

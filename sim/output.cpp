@@ -1,0 +1,164 @@
+#include "output.hpp"
+
+#include <fmt/format.h>
+#include <fmt/os.h>
+#include <openssl/evp.h>
+#include <simgrid/s4u/Engine.hpp>
+#include <simgrid/version.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <set>
+
+namespace fs = std::filesystem;
+
+#ifndef KMODSIM_VERSION
+#define KMODSIM_VERSION "0.0.0"
+#endif
+
+namespace kmodsim::sim {
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i)
+    out += fmt::format("{:02x}", md[i]);
+  return out;
+}
+
+namespace {
+/// Seconds with nanosecond resolution: enough for 1e-9 comparisons, stable text.
+std::string sec(double v) { return fmt::format("{:.9f}", v); }
+double round9(double v) { return std::round(v * 1e9) / 1e9; }
+} // namespace
+
+nlohmann::ordered_json make_summary(const Scenario& s, const Results& r, const std::string& config_sha256) {
+  nlohmann::ordered_json j;
+  const double span = r.makespan;
+  j["scenario"] = s.name;
+  j["kernel"] = s.kernel.name;
+  j["machine"] = s.machine.name;
+  j["workload"] = s.workload.name;
+  j["cores"] = s.machine.cores;
+  j["scheduler"] = to_string(s.machine.scheduler.model);
+  j["seed"] = s.seed;
+  j["makespan_s"] = round9(span);
+  j["modules_loaded"] = r.modules_loaded;
+  j["modprobe_runs"] = r.modprobe_runs;
+  j["uevents"] = s.workload.uevents.size();
+  j["load_attempts"] = r.load_attempts;
+  j["eexist"] = r.eexist;
+  j["already_loaded_skips"] = r.already_loaded_skips;
+  j["failures"] = r.failures;
+  j["races"] = {{"duplicate_check_passed", r.races.duplicate_check_passed},
+                {"unknown_symbol", r.races.unknown_symbol},
+                {"duplicate_exports", r.races.duplicate_exports},
+                {"double_load", r.races.double_load},
+                {"sysfs_exists", r.races.sysfs_exists}};
+  j["lock"] = {{"acquisitions", r.lock_acquisitions},
+               {"contentions", r.lock_contentions},
+               {"wait_total_s", round9(r.lock_wait_total)},
+               {"wait_max_s", round9(r.lock_wait_max)},
+               {"hold_total_s", round9(r.lock_hold_total)},
+               {"hold_max_s", round9(r.lock_hold_max)},
+               {"hold_work_s", round9(r.locked_work_s)},
+               {"holder_preempted_s", round9(r.holder_preempted_s)},
+               {"utilization", span > 0 ? round9(r.lock_hold_total / span) : 0.0}};
+  j["cpu"] = {{"busy_s", round9(r.cpu_busy_s)},
+              {"utilization", span > 0 ? round9(r.cpu_busy_s / (span * s.machine.cores)) : 0.0}};
+  j["bounds"] = {{"lower_s", round9(r.lower_bound_s)}, {"lock_work_s", round9(r.locked_work_s)}};
+  j["config_sha256"] = config_sha256;
+  j["kmodsim_version"] = KMODSIM_VERSION;
+  j["simgrid_version"] = fmt::format("{}.{}.{}", SIMGRID_VERSION_MAJOR, SIMGRID_VERSION_MINOR, SIMGRID_VERSION_PATCH);
+  return j;
+}
+
+std::string human_summary(const nlohmann::ordered_json& j) {
+  const auto& l = j["lock"];
+  return fmt::format("scenario {} | kernel {} | {} cores, {}\n"
+                     "  makespan          {:.6f} s (lower bound {:.6f} s)\n"
+                     "  modprobe runs     {}   modules loaded {}   EEXIST {}   failures {}\n"
+                     "  module_mutex      {} acquisitions, {} contended, hold {:.6f} s, wait {:.6f} s (max {:.6f} s)\n"
+                     "  lock utilization  {:.3f}   cpu utilization {:.3f}\n",
+                     j["scenario"].get<std::string>(), j["kernel"].get<std::string>(), j["cores"].get<int>(),
+                     j["scheduler"].get<std::string>(), j["makespan_s"].get<double>(),
+                     j["bounds"]["lower_s"].get<double>(), j["modprobe_runs"].get<long>(),
+                     j["modules_loaded"].get<long>(), j["eexist"].get<long>(), j["failures"].get<long>(),
+                     l["acquisitions"].get<long>(), l["contentions"].get<long>(), l["hold_total_s"].get<double>(),
+                     l["wait_total_s"].get<double>(), l["wait_max_s"].get<double>(), l["utilization"].get<double>(),
+                     j["cpu"]["utilization"].get<double>());
+}
+
+namespace {
+
+const std::set<std::string> kOurFiles = {"summary.json", "modules.csv", "timeline.csv", "config.yaml"};
+
+void prepare_dir(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec))
+      throw std::runtime_error(dir.string() + ": exists and is not a directory");
+    bool ours = fs::exists(dir / "summary.json");
+    bool empty = fs::directory_iterator(dir) == fs::directory_iterator();
+    if (!ours && !empty)
+      throw std::runtime_error(dir.string() +
+                               ": not empty and not a kmodsim run folder (no summary.json); refusing to write into it");
+  }
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw std::runtime_error(dir.string() + ": cannot create directory: " + ec.message());
+}
+
+/// Writes through a temporary file renamed into place, so a crash never leaves half a file.
+template <class F> void write_file(const fs::path& path, F&& body) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    auto out = fmt::output_file(tmp.string());
+    body(out);
+  }
+  fs::rename(tmp, path);
+}
+
+} // namespace
+
+void write_outputs(const std::string& dir_s, const Scenario& s, const Results& r, const nlohmann::ordered_json& summary) {
+  const fs::path dir(dir_s);
+  prepare_dir(dir);
+  const auto& rec = r.rec;
+  const auto& mods = s.workload.modules;
+  write_file(dir / "summary.json", [&](auto& out) { out.print("{}\n", summary.dump(2)); });
+  write_file(dir / "config.yaml", [&](auto& out) { out.print("{}", to_yaml(s)); });
+  write_file(dir / "modules.csv", [&](auto& out) {
+    out.print("{}\n", kModulesCsvHeader);
+    for (const auto& l : rec.loads)
+      out.print("{},{},{},{},{},{},{},{},{},{},{},{}\n", mods[l.module].name, rec.tasks[l.task].name,
+                rec.tasks[l.task].uevent, to_string(l.outcome), sec(l.requested), sec(l.load_start),
+                l.load_end >= 0 ? sec(l.load_end) : "", l.init_end >= 0 ? sec(l.init_end) : "", sec(l.lock_wait),
+                sec(l.lock_hold), l.acquisitions, l.contentions);
+  });
+  if (!s.outputs.timeline) {
+    std::error_code ec;
+    fs::remove(dir / "timeline.csv", ec); // a stale one from an earlier run would mislead
+    return;
+  }
+  write_file(dir / "timeline.csv", [&](auto& out) {
+    out.print("{}\n", kTimelineCsvHeader);
+    std::vector<size_t> order(rec.intervals.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return rec.intervals[a].task < rec.intervals[b].task; });
+    for (size_t i : order) {
+      const Interval& iv = rec.intervals[i];
+      const auto& ti = rec.tasks[iv.task];
+      out.print("{},{},{},{},{},{},{},{}\n", ti.name, ti.uevent >= 0 ? std::to_string(ti.uevent) : "",
+                iv.module ? mods[iv.module - 1].name : "", rec.step_names[iv.step], to_string(iv.state),
+                sec(iv.start), sec(iv.end), iv.cpu);
+    }
+  });
+}
+
+} // namespace kmodsim::sim

@@ -1,0 +1,29 @@
+// Writers: consumers of the recorder. Fixed file names, headers declared once here.
+#pragma once
+
+#include "simulation.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace kmodsim::sim {
+
+inline constexpr const char* kModulesCsvHeader =
+    "module,task,uevent,outcome,requested_s,load_start_s,load_end_s,init_end_s,lock_wait_s,lock_hold_s,acquisitions,"
+    "contentions";
+inline constexpr const char* kTimelineCsvHeader = "task,uevent,module,step,state,start_s,end_s,cpu";
+
+std::string sha256_hex(const std::string& data);
+
+/// The run's summary (summary.json, and what `--json` prints).
+nlohmann::ordered_json make_summary(const Scenario& s, const Results& r, const std::string& config_sha256);
+
+/// A short human summary for the terminal.
+std::string human_summary(const nlohmann::ordered_json& summary);
+
+/// Writes summary.json, modules.csv, timeline.csv (if kept) into dir. Refuses a non-empty
+/// directory that is not a kmodsim run folder; replaces files atomically.
+void write_outputs(const std::string& dir, const Scenario& s, const Results& r, const nlohmann::ordered_json& summary);
+
+} // namespace kmodsim::sim

@@ -1,0 +1,495 @@
+// The SimGrid layer: platform, the udevd and modprobe actors, and the interpreter of the
+// kernel's init_module pipeline. The modprobe actor reads like the code path it models.
+#include "simulation.hpp"
+
+#include "cpu.hpp"
+#include "kmutex.hpp"
+#include "task.hpp"
+
+#include <kmodsim/analytic.hpp>
+#include <kmodsim/depgraph.hpp>
+#include <kmodsim/rng.hpp>
+
+#include <simgrid/s4u.hpp>
+#include <xbt/log.h>
+
+#include <algorithm>
+#include <deque>
+#include <unordered_map>
+
+XBT_LOG_NEW_CATEGORY(kmodsim, "kmodsim: boot-time module loading");
+XBT_LOG_NEW_DEFAULT_SUBCATEGORY(actors, kmodsim, "udevd and modprobe actors");
+
+namespace s4u = simgrid::s4u;
+
+namespace kmodsim::sim {
+namespace {
+
+enum Stream : std::uint64_t { kCostNoise = 1, kWaitNoise = 2, kShuffle = 3 };
+
+/// The state of one load attempt (one init_module call).
+struct LoadCtx {
+  size_t m = 0;
+  double cost_factor = 1, wait_factor = 1;
+  bool linking = false;  ///< passed the duplicate check, not yet on the list
+  bool claimed = false;  ///< owns /sys/module/<name>
+  bool listed = false;   ///< this copy went on the list
+  bool double_load = false;
+};
+
+class Sim {
+public:
+  Sim(const Scenario& s, Results& r)
+      : sc_(s), w_(s.workload), res_(r), ks_(w_), graph_(w_), live_waiters_(w_.modules.size()) {}
+
+  void run(const std::vector<std::string>& engine_args);
+
+private:
+  // actors
+  void udevd();
+  void modprobe(size_t ev, size_t task);
+  // modprobe's pieces
+  bool already_loaded(Task& t, size_t m);
+  void read_ko(Task& t, size_t m);
+  Outcome init_module(Task& t, size_t m, long ev);
+  Outcome exec_steps(Task& t, const std::vector<Step>& steps, LoadCtx& c);
+  Outcome exec_leaf(Task& t, const Step& s, std::int64_t rep, LoadCtx& c);
+  bool wait_until_live(Task& t, size_t owner);
+  // helpers
+  Task& new_task(const std::string& name, long ev);
+  void off_cpu(Task& t, State st, double seconds);
+  Features features(size_t m) const;
+  std::int64_t repeats(const Step& s, size_t m) const;
+  void finish(Task& t);
+  std::uint32_t step_id(const Step& s);
+  void check_finished();
+
+  const Scenario& sc_;
+  const Workload& w_;
+  Results& res_;
+  Recorder& rec() { return res_.rec; }
+  KernelState ks_;
+  DepGraph graph_;
+  std::vector<std::vector<size_t>> load_order_; // per module, what modprobe loads
+  std::vector<std::vector<Task*>> live_waiters_;
+  std::unordered_map<std::string, size_t> index_;
+  std::unordered_map<const Step*, std::uint32_t> step_ids_;
+  std::deque<Task> tasks_; // stable addresses; tasks_[i].id == i
+  s4u::Host* host_ = nullptr;
+  s4u::Disk* disk_ = nullptr;
+  std::unique_ptr<CpuModel> cpu_;
+  std::unique_ptr<KMutex> mutex_;
+  s4u::SemaphorePtr slots_;
+  std::vector<double> demand_; // per task: uncontended time it needs (for the lower bound)
+  std::uint32_t step_startup_ = 0, step_check_ = 0, step_read_ = 0, step_event_ = 0, step_spawn_ = 0;
+};
+
+Task& Sim::new_task(const std::string& name, long ev) {
+  tasks_.emplace_back();
+  Task& t = tasks_.back();
+  t.id = rec().add_task(name, ev, s4u::Engine::get_clock());
+  t.wake = s4u::Semaphore::create(0);
+  demand_.push_back(0.0);
+  return t;
+}
+
+std::uint32_t Sim::step_id(const Step& s) {
+  auto it = step_ids_.find(&s);
+  if (it != step_ids_.end())
+    return it->second;
+  return step_ids_[&s] = rec().step_id(s.name);
+}
+
+void Sim::off_cpu(Task& t, State st, double seconds) {
+  if (seconds <= 0)
+    return;
+  cpu_->block(t);
+  rec().set_state(t.id, st, s4u::Engine::get_clock(), -1, t.module, t.step);
+  s4u::this_actor::sleep_for(seconds);
+  demand_[t.id] += seconds;
+  cpu_->wake(t);
+}
+
+Features Sim::features(size_t m) const {
+  const Module& mod = w_.modules[m];
+  Features f;
+  f[Feature::constant] = 1;
+  f[Feature::size_kb] = mod.size_kb;
+  f[Feature::core_kb] = mod.size_kb - mod.init_kb;
+  f[Feature::init_kb] = mod.init_kb;
+  f[Feature::file_kb] = mod.file_kb > 0 ? mod.file_kb : mod.size_kb;
+  f[Feature::undef_symbols] = static_cast<double>(mod.undef_symbols);
+  f[Feature::dep_symbols] = static_cast<double>(mod.dep_symbols);
+  f[Feature::relocations] = static_cast<double>(mod.relocations);
+  f[Feature::exports] = static_cast<double>(mod.exports);
+  f[Feature::percpu_kb] = mod.percpu_kb;
+  f[Feature::symtab_entries] = static_cast<double>(ks_.symtab_entries());
+  f[Feature::loaded_modules] = static_cast<double>(ks_.loaded_modules());
+  f[Feature::cpus] = sc_.machine.cores;
+  return f;
+}
+
+std::int64_t Sim::repeats(const Step& s, size_t m) const {
+  switch (s.repeat) {
+  case Repeat::once:
+    return 1;
+  case Repeat::per_undef_symbol:
+    return w_.modules[m].undef_symbols;
+  case Repeat::per_export:
+    return w_.modules[m].exports;
+  case Repeat::per_cpu:
+    return sc_.machine.cores;
+  }
+  return 1;
+}
+
+// --- udevd ---------------------------------------------------------------------------------------
+
+void Sim::udevd() {
+  Task& t = new_task("udevd", -1);
+  cpu_->wake(t);
+  std::vector<size_t> order(w_.uevents.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  if (sc_.variability.shuffle_uevents)
+    order = permutation(order.size(), sc_.seed, kShuffle);
+  const auto& u = sc_.userspace.udev;
+  for (size_t ev : order) {
+    t.step = step_event_;
+    cpu_->run(t, u.event_us, Mode::user);
+    demand_[t.id] += u.event_us / (sc_.machine.speed * 1e6);
+    if (slots_->would_block()) { // children_max reached: wait for a child to exit
+      cpu_->block(t);
+      rec().set_state(t.id, State::slot_wait, s4u::Engine::get_clock(), -1, 0, 0);
+      slots_->acquire();
+      cpu_->wake(t);
+    } else {
+      slots_->acquire();
+    }
+    t.step = step_spawn_;
+    cpu_->run(t, u.spawn_us, Mode::user);
+    demand_[t.id] += u.spawn_us / (sc_.machine.speed * 1e6);
+    Task& child = new_task("modprobe-" + std::to_string(ev), static_cast<long>(ev));
+    const size_t id = child.id;
+    s4u::Actor::create(rec().tasks[id].name, host_, [this, ev, id] { modprobe(ev, id); });
+    res_.modprobe_runs++;
+  }
+  cpu_->block(t);
+  finish(t);
+}
+
+void Sim::finish(Task& t) {
+  t.finished = true;
+  rec().end_task(t.id, s4u::Engine::get_clock());
+}
+
+// --- modprobe ------------------------------------------------------------------------------------
+
+void Sim::modprobe(size_t ev, size_t task) {
+  Task& t = tasks_[task];
+  cpu_->wake(t);
+  // exec, libc start-up, parse modules.dep / aliases (its size grows with the index)
+  const auto& mp = sc_.userspace.modprobe;
+  t.step = step_startup_;
+  const double startup = mp.startup_us + mp.index_us_per_module * static_cast<double>(
+      w_.index_modules > 0 ? static_cast<size_t>(w_.index_modules) : w_.modules.size());
+  cpu_->run(t, startup, Mode::user);
+  demand_[t.id] += startup / (sc_.machine.speed * 1e6);
+
+  const std::string& target = w_.uevents[ev].module;
+  if (!target.empty()) {
+    for (size_t m : load_order_[index_.at(target)]) { // dependencies first, as modules.dep lists them
+      t.module = static_cast<std::uint32_t>(m + 1);
+      const double requested = s4u::Engine::get_clock();
+      if (already_loaded(t, m)) {
+        res_.already_loaded_skips++;
+        continue;
+      }
+      read_ko(t, m);
+      rec().loads.push_back({static_cast<std::uint32_t>(m), t.id});
+      t.load = static_cast<long>(rec().loads.size() - 1);
+      rec().loads.back().requested = requested;
+      Outcome o = init_module(t, m, static_cast<long>(ev));
+      rec().loads[static_cast<size_t>(t.load)].outcome = o;
+      t.load = -1;
+      if (o != Outcome::loaded && o != Outcome::eexist && o != Outcome::double_load)
+        break; // modprobe gives up on the first failed dependency
+    }
+  }
+  t.module = 0;
+  t.step = 0;
+  cpu_->block(t);
+  finish(t);
+  slots_->release();
+}
+
+/// modprobe's "is it in the kernel yet?": reads /proc/modules, whose reader takes module_mutex.
+bool Sim::already_loaded(Task& t, size_t m) {
+  const auto& mp = sc_.userspace.modprobe;
+  t.step = step_check_;
+  mutex_->lock(t);
+  const double us = mp.check_us + mp.check_us_per_loaded * static_cast<double>(ks_.loaded_modules());
+  cpu_->run(t, us, Mode::kernel);
+  demand_[t.id] += us / (sc_.machine.speed * 1e6);
+  const bool listed = ks_.on_list(m);
+  mutex_->unlock(t);
+  cpu_->preempt_point(t);
+  return listed;
+}
+
+void Sim::read_ko(Task& t, size_t m) {
+  const auto& d = sc_.machine.disk;
+  const Module& mod = w_.modules[m];
+  const double kb = mod.file_kb > 0 ? mod.file_kb : mod.size_kb;
+  t.step = step_read_;
+  if (d.latency_ms <= 0 && (d.read_mbps <= 0 || kb <= 0))
+    return;
+  cpu_->block(t);
+  rec().set_state(t.id, State::io, s4u::Engine::get_clock(), -1, t.module, t.step);
+  if (d.latency_ms > 0) {
+    s4u::this_actor::sleep_for(d.latency_ms * 1e-3);
+    demand_[t.id] += d.latency_ms * 1e-3;
+  }
+  if (d.read_mbps > 0 && kb > 0) {
+    disk_->read(static_cast<sg_size_t>(kb * 1024.0));
+    demand_[t.id] += kb * 1024.0 / (d.read_mbps * 1e6);
+  }
+  cpu_->wake(t);
+}
+
+Outcome Sim::init_module(Task& t, size_t m, long ev) {
+  LoadCtx c;
+  c.m = m;
+  c.cost_factor = lognormal_factor(sc_.variability.cost_cv, sc_.seed, kCostNoise, static_cast<std::uint64_t>(ev), m);
+  c.wait_factor = lognormal_factor(sc_.variability.init_wait_cv, sc_.seed, kWaitNoise, static_cast<std::uint64_t>(ev), m);
+  rec().loads[static_cast<size_t>(t.load)].load_start = s4u::Engine::get_clock();
+  XBT_DEBUG("%s: init_module(%s)", rec().tasks[t.id].name.c_str(), w_.modules[m].name.c_str());
+  Outcome o = exec_steps(t, sc_.kernel.init_module, c);
+  if (o != Outcome::loaded && o != Outcome::eexist && !c.listed && !c.double_load)
+    ks_.abandon(m, c.linking, c.claimed);
+  if (o == Outcome::loaded && c.double_load)
+    o = Outcome::double_load;
+  return o;
+}
+
+Outcome Sim::exec_steps(Task& t, const std::vector<Step>& steps, LoadCtx& c) {
+  for (const Step& s : steps) {
+    if (s.has_only_if && features(c.m)[s.only_if] <= 0)
+      continue;
+    const std::int64_t n = repeats(s, c.m);
+    for (std::int64_t i = 0; i < n; ++i) {
+      t.step = step_id(s);
+      if (s.lock == LockKind::module_mutex)
+        mutex_->lock(t);
+      else if (s.lock == LockKind::preempt_off)
+        t.preempt_off++;
+      Outcome o = s.steps.empty() ? exec_leaf(t, s, i, c) : exec_steps(t, s.steps, c);
+      if (s.lock == LockKind::module_mutex)
+        mutex_->unlock(t);
+      else if (s.lock == LockKind::preempt_off)
+        t.preempt_off--;
+      if (o != Outcome::loaded)
+        return o;
+      cpu_->preempt_point(t); // cond_resched / might_sleep at the end of each repetition
+    }
+  }
+  return Outcome::loaded;
+}
+
+Outcome Sim::exec_leaf(Task& t, const Step& s, std::int64_t rep, LoadCtx& c) {
+  const double speed = sc_.machine.speed * 1e6;
+  const Features f = features(c.m);
+  if (s.effect == Effect::init)
+    rec().loads[static_cast<size_t>(t.load)].load_end = s4u::Engine::get_clock();
+  const double us = s.cost.eval_us(f) * c.cost_factor;
+  cpu_->run(t, us, Mode::kernel);
+  demand_[t.id] += us / speed;
+  if (t.holds_lock)
+    res_.locked_work_s += us / speed;
+
+  switch (s.effect) {
+  case Effect::none:
+    break;
+  case Effect::duplicate_check:
+    if (ks_.duplicate_check(c.m))
+      return Outcome::eexist; // a racing duplicate: modprobe treats EEXIST as success
+    c.linking = true;
+    break;
+  case Effect::sysfs_claim:
+    if (!ks_.sysfs_claim(c.m))
+      return Outcome::failed_already_loaded;
+    c.claimed = true;
+    break;
+  case Effect::resolve_symbol: {
+    ResolveResult r = ks_.resolve(c.m, rep);
+    if (r == ResolveResult::wait_owner) {
+      if (!wait_until_live(t, static_cast<size_t>(ks_.symbol_owner(c.m, rep))))
+        return Outcome::failed_dep_timeout;
+    } else if (r == ResolveResult::unknown_symbol) {
+      XBT_INFO("%s: Unknown symbol (owner %s not on the module list)", w_.modules[c.m].name.c_str(),
+               w_.modules[static_cast<size_t>(ks_.symbol_owner(c.m, rep))].name.c_str());
+      return Outcome::failed_unknown_symbol;
+    }
+    break;
+  }
+  case Effect::verify_exports:
+    if (ks_.verify_exports(c.m))
+      return Outcome::failed_duplicate_exports;
+    break;
+  case Effect::list_add:
+    c.double_load = !ks_.list_add(c.m);
+    c.linking = false;
+    c.listed = !c.double_load;
+    break;
+  case Effect::init: {
+    const ModuleInit& in = w_.modules[c.m].init;
+    cpu_->run(t, in.cpu_us * c.cost_factor, Mode::kernel);
+    demand_[t.id] += in.cpu_us * c.cost_factor / speed;
+    off_cpu(t, State::sleep, in.wait_ms * 1e-3 * c.wait_factor);
+    rec().loads[static_cast<size_t>(t.load)].init_end = s4u::Engine::get_clock();
+    break;
+  }
+  case Effect::live:
+    if (c.listed) {
+      ks_.mark_live(c.m);
+      for (Task* w : live_waiters_[c.m])
+        w->wake->release();
+      live_waiters_[c.m].clear();
+    }
+    break;
+  }
+  if (!s.wait.empty())
+    off_cpu(t, State::sleep, s.wait.eval_us(f) * 1e-6 * c.wait_factor);
+  return Outcome::loaded;
+}
+
+/// use_module: the owner of a symbol is still in its init function; wait for it (holding
+/// whatever the step holds, as 2.6.28-2.6.32 did), up to use_module_timeout_s.
+bool Sim::wait_until_live(Task& t, size_t owner) {
+  live_waiters_[owner].push_back(&t);
+  t.waiting_for = "init of module " + w_.modules[owner].name;
+  cpu_->block(t);
+  rec().set_state(t.id, State::dep_wait, s4u::Engine::get_clock(), -1, t.module, t.step);
+  bool ok = t.wake->acquire_timeout(sc_.kernel.use_module_timeout_s);
+  if (!ok) {
+    auto& v = live_waiters_[owner];
+    auto it = std::find(v.begin(), v.end(), &t);
+    if (it != v.end())
+      v.erase(it);
+    else
+      t.wake->acquire(); // woken at the same instant as the timeout: consume the token
+  }
+  t.waiting_for.clear();
+  cpu_->wake(t);
+  if (!ok)
+    XBT_INFO("%s: gave up waiting for init of module %s", rec().tasks[t.id].name.c_str(), w_.modules[owner].name.c_str());
+  return ok && ks_.state(owner) == ModState::live;
+}
+
+void Sim::check_finished() {
+  std::string stuck;
+  int n = 0;
+  for (const Task& t : tasks_)
+    if (!t.finished) {
+      if (n++ < 10) {
+        stuck += "\n  " + rec().tasks[t.id].name;
+        if (t.module)
+          stuck += " (loading " + w_.modules[t.module - 1].name + ", step " + rec().step_names[t.step] + ")";
+        stuck += " waits on " + (t.waiting_for.empty() ? std::string("a CPU or an event") : t.waiting_for);
+      }
+    }
+  if (n)
+    throw SimulationError("simulation ended with " + std::to_string(n) + " process(es) unfinished (deadlock?):" + stuck);
+}
+
+void Sim::run(const std::vector<std::string>& engine_args) {
+  std::vector<std::string> args = {"kmodsim", "--cfg=contexts/factory:raw", "--cfg=contexts/stack-size:128",
+                                   "--log=xbt_cfg.thres:warning", "--log=root.fmt:%m%n"};
+#if defined(__SANITIZE_ADDRESS__)
+  args[1] = "--cfg=contexts/factory:thread"; // raw context switches confuse ASan
+#endif
+  args.insert(args.end(), engine_args.begin(), engine_args.end());
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  int argc = static_cast<int>(argv.size());
+  s4u::Engine e(&argc, argv.data());
+  bool deadlock = false;
+  s4u::Engine::on_deadlock_cb([&deadlock] { deadlock = true; });
+
+  auto* zone = s4u::create_full_zone("boot");
+  host_ = zone->create_host("cpu", sc_.machine.speed * 1e6)->set_core_count(sc_.machine.cores);
+  if (sc_.machine.disk.read_mbps > 0)
+    disk_ = host_->create_disk("disk", sc_.machine.disk.read_mbps * 1e6, sc_.machine.disk.read_mbps * 1e6)->seal();
+  host_->seal();
+  zone->seal();
+
+  for (size_t i = 0; i < w_.modules.size(); ++i)
+    index_.emplace(w_.modules[i].name, i);
+  load_order_.resize(w_.modules.size());
+  for (size_t i = 0; i < w_.modules.size(); ++i)
+    load_order_[i] = graph_.load_order(i);
+  step_startup_ = rec().step_id("modprobe_startup");
+  step_check_ = rec().step_id("already_loaded_check");
+  step_read_ = rec().step_id("read_ko");
+  step_event_ = rec().step_id("udev_event");
+  step_spawn_ = rec().step_id("udev_spawn");
+
+  cpu_ = CpuModel::create(sc_.machine, host_, rec());
+  mutex_ = std::make_unique<KMutex>(*cpu_, rec(), sc_.kernel.mutex);
+  slots_ = s4u::Semaphore::create(static_cast<unsigned>(sc_.userspace.udev.children_max));
+  s4u::Actor::create("udevd", host_, [this] { udevd(); });
+  e.run();
+  if (deadlock)
+    XBT_INFO("SimGrid reported a deadlock");
+  check_finished();
+
+  // summary figures
+  for (const TaskInfo& ti : rec().tasks)
+    res_.makespan = std::max(res_.makespan, ti.end);
+  for (const LoadRecord& l : rec().loads) {
+    res_.load_attempts++;
+    switch (l.outcome) {
+    case Outcome::loaded:
+      res_.modules_loaded++;
+      break;
+    case Outcome::eexist:
+      res_.eexist++;
+      break;
+    case Outcome::double_load:
+      break;
+    default:
+      res_.failures++;
+    }
+  }
+  res_.races = ks_.races();
+  const LockStats& ls = mutex_->stats();
+  res_.lock_acquisitions = ls.acquisitions;
+  res_.lock_contentions = ls.contentions;
+  res_.lock_wait_total = ls.wait_total;
+  res_.lock_wait_max = ls.wait_max;
+  res_.lock_hold_total = ls.hold_total;
+  res_.lock_hold_max = ls.hold_max;
+  res_.cpu_busy_s = cpu_->busy_s();
+  res_.holder_preempted_s = cpu_->holder_preempted_s();
+  double chain = 0; // no task can end before its start plus what it needs uncontended
+  for (size_t i = 0; i < tasks_.size(); ++i)
+    chain = std::max(chain, rec().tasks[i].start + demand_[i]);
+  res_.cpu_work_s = cpu_->busy_s();
+  res_.lower_bound_s = makespan_lower_bound(res_.locked_work_s, res_.cpu_work_s, sc_.machine.cores, chain);
+  if (res_.makespan + 1e-9 < res_.lower_bound_s)
+    throw SimulationError("model bug: makespan " + std::to_string(res_.makespan) + " s is below the analytic lower bound " +
+                          std::to_string(res_.lower_bound_s) + " s");
+}
+
+} // namespace
+
+Results simulate(const Scenario& s, const std::vector<std::string>& engine_args) {
+  Results r;
+  r.rec = Recorder(s.outputs.timeline);
+  Sim sim(s, r);
+  sim.run(engine_args);
+  return r;
+}
+
+} // namespace kmodsim::sim

@@ -1,0 +1,41 @@
+// One simulation of a scenario: builds the SimGrid platform, starts udevd, runs the engine,
+// and returns what the recorder saw plus the summary figures. One Simulation per process
+// (SimGrid's engine cannot be re-created with a fresh clock).
+#pragma once
+
+#include "recorder.hpp"
+
+#include <kmodsim/config.hpp>
+#include <kmodsim/kernel_state.hpp>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace kmodsim::sim {
+
+/// A run that could not finish (deadlock, a modprobe that never exited, a model bug).
+class SimulationError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Results {
+  Recorder rec{true};
+  double makespan = 0;
+  std::int64_t modules_loaded = 0, modprobe_runs = 0, load_attempts = 0, eexist = 0, failures = 0;
+  std::int64_t already_loaded_skips = 0;
+  RaceCounters races;
+  std::int64_t lock_acquisitions = 0, lock_contentions = 0;
+  double lock_wait_total = 0, lock_wait_max = 0, lock_hold_total = 0, lock_hold_max = 0;
+  double locked_work_s = 0;       ///< CPU work done while holding module_mutex
+  double holder_preempted_s = 0;  ///< a holder runnable but not running
+  double cpu_busy_s = 0, cpu_work_s = 0;
+  double lower_bound_s = 0;
+};
+
+/// Runs the scenario. `engine_args` go to SimGrid (e.g. "--log=kmodsim.thres:debug").
+Results simulate(const Scenario& s, const std::vector<std::string>& engine_args = {});
+
+} // namespace kmodsim::sim
