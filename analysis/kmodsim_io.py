@@ -26,7 +26,7 @@ TIMELINE_NUMERIC = ["start_s", "end_s"]
 MODULES_COLUMNS = ["module", "task", "uevent", "outcome", "requested_s",
                    "load_start_s", "load_end_s", "init_end_s", "lock_wait_s",
                    "lock_hold_s", "acquisitions", "contentions"]
-MODULES_NUMERIC = ["requested_s", "load_start_s", "load_end_s", "lock_wait_s",
+MODULES_NUMERIC = ["requested_s", "load_start_s", "lock_wait_s",
                    "lock_hold_s", "acquisitions", "contentions"]
 TEXT_COLUMNS = ["task", "module", "step", "state", "outcome"]
 
@@ -158,6 +158,8 @@ def read_timeline(run_dir):
 def read_modules(run_dir):
     path = os.path.join(run_dir, "modules.csv")
     df = read_csv(path, MODULES_COLUMNS, MODULES_NUMERIC)
+    # empty when the load failed or ended early (EEXIST): NaN
+    df["load_end_s"] = pd.to_numeric(df["load_end_s"], errors="coerce")
     df["init_end_s"] = pd.to_numeric(df["init_end_s"], errors="coerce")
     return df
 

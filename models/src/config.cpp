@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -27,6 +28,7 @@ constexpr int kSchemaVersion = 1;
 struct Doc {
   YAML::Node root;
   std::vector<std::pair<std::string, std::string>> origins; // (path prefix, file); later wins
+  std::map<std::string, YAML::Mark> key_marks; // where a key was written, for keys copied into new maps
 
   const std::string& origin(const std::string& path) const {
     static const std::string unknown = "<config>";
@@ -86,6 +88,7 @@ void deep_merge(YAML::Node base, const YAML::Node& over, const std::string& path
     const std::string key = it->first.as<std::string>();
     const std::string sub = join(path, key);
     YAML::Node b = base[key];
+    doc.key_marks[sub] = it->first.Mark();
     if (b.IsDefined() && b.IsMap() && it->second.IsMap()) {
       deep_merge(b, it->second, sub, file, doc);
     } else {
@@ -131,7 +134,11 @@ public:
         std::string dym = did_you_mean(key, allowed);
         if (!dym.empty())
           msg += " (did you mean '" + dym + "'?)";
-        fail_at(doc_.origin(join(path_, key)), it->first.Mark(), join(path_, key), msg);
+        YAML::Mark mark = it->first.Mark();
+        auto km = doc_.key_marks.find(join(path_, key));
+        if (mark.is_null() && km != doc_.key_marks.end())
+          mark = km->second;
+        fail_at(doc_.origin(join(path_, key)), mark, join(path_, key), msg);
       }
     }
   }
@@ -606,10 +613,13 @@ YAML::Node navigate(YAML::Node root, const std::string& path, const std::string&
                             std::to_string(cur.size()) + ")");
         next = cur[idx];
       } else {
-        for (size_t j = 0; j < cur.size(); ++j)
-          if (cur[j].IsMap() && cur[j]["name"].IsDefined() && cur[j]["name"].Scalar() == p)
+        bool found = false;
+        for (size_t j = 0; j < cur.size() && !found; ++j)
+          if (cur[j].IsMap() && cur[j]["name"].IsDefined() && cur[j]["name"].Scalar() == p) {
             next.reset(cur[j]);
-        if (!next.IsDefined())
+            found = true;
+          }
+        if (!found)
           throw ConfigError(where + ": no element named '" + p + "' in '" + done + "'");
       }
       cur.reset(next);
@@ -661,6 +671,7 @@ Scenario load_scenario(const std::string& path, const std::vector<Override>& ove
   for (auto it = top.begin(); it != top.end(); ++it) {
     const std::string key = it->first.as<std::string>();
     YAML::Node val = it->second;
+    doc.key_marks[key] = it->first.Mark();
     bool is_section = std::find(kSections.begin(), kSections.end(), key) != kSections.end();
     if (!is_section || cli_refs.count(key)) {
       if (!cli_refs.count(key))

@@ -1,0 +1,37 @@
+# kmodsim: the two commands of the README's quick start, and a few more.
+#   make run    install missing packages, build, run the flagship experiment, write plots
+#   make test   install missing packages, build, run every test through ctest
+PYTHON  ?= /usr/bin/python3
+BUILD   ?= build
+JOBS    ?= $(shell nproc)
+RESULTS ?= results
+
+.PHONY: all deps build run test asan bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	scripts/flagship.sh $(BUILD)/kmodsim $(RESULTS)/flagship
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+asan: deps
+	cmake --preset asan
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	scripts/bench.sh $(BUILD)/kmodsim
+
+clean:
+	rm -rf $(BUILD) build-asan build-debug

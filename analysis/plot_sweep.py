@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+"""Plots a sweep's runs.csv: makespan vs cores per kernel (one panel per CPU model), and the
+speedup of every kernel over the first one. Prints the speedup table (markdown).
+
+Usage: plot_sweep.py RUNS_CSV [-o OUT_DIR]  (writes sweep.png and speedup.csv)
+"""
+import argparse
+import os
+import sys
+
+sys.dont_write_bytecode = True
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+NEEDED = ["kernel", "cores", "scheduler", "makespan_s", "modules_loaded", "failures"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("runs_csv")
+    ap.add_argument("-o", "--out", default=None)
+    a = ap.parse_args()
+    out = a.out or os.path.dirname(os.path.abspath(a.runs_csv))
+    try:
+        df = pd.read_csv(a.runs_csv)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        print(f"error: {a.runs_csv}: {e}", file=sys.stderr)
+        return 2
+    missing = [c for c in NEEDED if c not in df.columns]
+    if missing:
+        print(f"error: {a.runs_csv}: missing column(s) {', '.join(missing)}", file=sys.stderr)
+        return 2
+    os.makedirs(out, exist_ok=True)
+    kernels = list(dict.fromkeys(df["kernel"]))
+    scheds = list(dict.fromkeys(df["scheduler"]))
+    g = df.groupby(["scheduler", "kernel", "cores"], sort=False)["makespan_s"].mean().reset_index()
+
+    fig, axes = plt.subplots(1, len(scheds), figsize=(4.2 * len(scheds), 3.6), sharey=True, squeeze=False)
+    for ax, s in zip(axes[0], scheds):
+        for k in kernels:
+            d = g[(g.scheduler == s) & (g.kernel == k)].sort_values("cores")
+            ax.plot(d["cores"], d["makespan_s"], marker="o", label=k)
+        ax.set_title(s)
+        ax.set_xlabel("cores")
+        ax.set_xticks(sorted(df["cores"].unique()))
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("makespan (s)")
+    axes[0][-1].legend(fontsize=8)
+    fig.suptitle("coldplug makespan by kernel locking, cores and CPU model")
+    fig.tight_layout()
+    png = os.path.join(out, "sweep.png")
+    fig.savefig(png, dpi=110, metadata={"Software": None})
+
+    base = kernels[0]
+    rows = []
+    for (s, c), d in df.groupby(["scheduler", "cores"], sort=False):
+        ref = d[d.kernel == base]["makespan_s"].mean()
+        for k in kernels[1:]:
+            dk = d[d.kernel == k]
+            m = dk["makespan_s"].mean()
+            rows.append({"scheduler": s, "cores": c, "kernel": k, "baseline": base, "makespan_s": m,
+                         "baseline_makespan_s": ref, "speedup": ref / m if m > 0 else float("nan"),
+                         "gain_pct": 100.0 * (ref - m) / ref if ref > 0 else float("nan"),
+                         "modules_loaded": dk["modules_loaded"].mean(), "failures": dk["failures"].mean()})
+    sp = pd.DataFrame(rows)
+    csv = os.path.join(out, "speedup.csv")
+    sp.to_csv(csv, index=False)
+    print(f"| scheduler | cores | kernel | makespan (s) | {base} (s) | gain | modules loaded | failures |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['scheduler']} | {r['cores']} | {r['kernel']} | {r['makespan_s']:.4f} | "
+              f"{r['baseline_makespan_s']:.4f} | {r['gain_pct']:+.1f}% | {r['modules_loaded']:.0f} | {r['failures']:.0f} |")
+    print(png)
+    print(csv)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The flagship experiment (experiments/flagship-2009.yaml): big lock vs fine lock on the
+# default 2009 scenario, over cores and CPU models; then plots. Usage: flagship.sh KMODSIM OUT
+set -euo pipefail
+kmodsim=${1:-build/kmodsim}
+out=${2:-results/flagship}
+py=/usr/bin/python3
+here=$(cd "$(dirname "$0")/.." && pwd)
+"$py" "$here/experiments/run_sweep.py" "$here/experiments/flagship-2009.yaml" --kmodsim "$kmodsim" --out "$out"
+"$py" "$here/analysis/plot_sweep.py" "$out/runs.csv" -o "$out"
+# A closer look at the default point (2 cores, time_slice): Gantt, lock and state plots.
+for k in linux-2.6.28 linux-2.6.29-rusty; do
+  "$kmodsim" run "$here/configs/scenarios/desktop-2009.yaml" --set "kernel=$here/configs/kernels/$k.yaml" \
+    --out "$out/default-$k"
+  "$py" "$here/analysis/plot_run.py" "$out/default-$k" >/dev/null
+done
+"$py" "$here/analysis/compare_runs.py" "$out/default-linux-2.6.28" "$out/default-linux-2.6.29-rusty" -o "$out/default-compare"
+echo "results and plots in $out/"

@@ -1,0 +1,149 @@
+#include <kmodsim/config.hpp>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace kmodsim;
+
+namespace {
+const std::string kDir = KMODSIM_TEST_DIR; // tests/e2e
+std::string cfg(const std::string& f) { return kDir + "/configs/" + f; }
+std::string bad(const std::string& f) { return kDir + "/bad/" + f; }
+
+std::string error_of(const std::string& path, const std::vector<Override>& o = {}) {
+  try {
+    load_scenario(path, o);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string write_tmp(const std::string& name, const std::string& text) {
+  auto p = std::filesystem::temp_directory_path() / ("kmodsim-test-" + name);
+  std::ofstream(p) << text;
+  return p.string();
+}
+} // namespace
+
+TEST(Config, LoadsAndResolvesReferences) {
+  Scenario s = load_scenario(cfg("base.yaml"));
+  EXPECT_EQ(s.name, "e2e");
+  EXPECT_EQ(s.machine.cores, 1);
+  EXPECT_EQ(s.machine.scheduler.model, SchedulerModel::run_to_block);
+  EXPECT_EQ(s.kernel.name, "tiny-coarse");
+  ASSERT_EQ(s.kernel.init_module.size(), 4u);
+  EXPECT_EQ(s.kernel.init_module[0].lock, LockKind::module_mutex);
+  ASSERT_EQ(s.kernel.init_module[0].steps.size(), 3u);
+  // coefficient names resolve to their values and are remembered
+  const CostTerm& t = s.kernel.init_module[0].steps[1].cost.terms.at(0);
+  EXPECT_DOUBLE_EQ(t.coef, 10.0);
+  EXPECT_EQ(t.coef_name, "sym_us");
+  EXPECT_EQ(s.workload.modules.size(), 2u);
+  EXPECT_EQ(s.userspace.modprobe.startup_us, 1000.0);
+}
+
+TEST(Config, OverridesAnyField) {
+  Scenario s = load_scenario(cfg("base.yaml"), {parse_override("machine.cores=8"),
+                                                 parse_override("workload.modules.b.undef_symbols=7"),
+                                                 parse_override("workload.modules.0.size_kb=3.5"),
+                                                 parse_override("variability.cost_cv=0.2")});
+  EXPECT_EQ(s.machine.cores, 8);
+  EXPECT_EQ(s.workload.modules[1].undef_symbols, 7);
+  EXPECT_DOUBLE_EQ(s.workload.modules[0].size_kb, 3.5);
+  EXPECT_DOUBLE_EQ(s.variability.cost_cv, 0.2);
+}
+
+TEST(Config, FileReferenceOverrideIsRelativeToCwd) {
+  Scenario s = load_scenario(cfg("base.yaml"), {parse_override("kernel=" + cfg("fine.yaml"))});
+  EXPECT_EQ(s.kernel.name, "tiny-fine");
+}
+
+TEST(Config, InlineSectionWithFileAndOverlay) {
+  std::string p = write_tmp("overlay.yaml", "schema_version: 1\nmachine: {file: " + cfg("machine.yaml") +
+                                                ", cores: 3, scheduler: {slice_ms: 2}}\nkernel: " + cfg("fine.yaml") +
+                                                "\nworkload: " + cfg("two.yaml") + "\ncalibration: " +
+                                                cfg("calib.yaml") + "\n");
+  Scenario s = load_scenario(p);
+  EXPECT_EQ(s.machine.cores, 3);
+  EXPECT_DOUBLE_EQ(s.machine.scheduler.slice_ms, 2.0);
+  EXPECT_EQ(s.machine.scheduler.model, SchedulerModel::run_to_block); // deep merge keeps the file's model
+}
+
+struct BadCase {
+  const char* file;
+  const char* needle;
+};
+
+class BadInput : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadInput, NamesFileLineAndKey) {
+  std::string e = error_of(bad(GetParam().file));
+  ASSERT_FALSE(e.empty()) << "no error for " << GetParam().file;
+  EXPECT_NE(e.find(GetParam().needle), std::string::npos) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << "one line: " << e;
+  EXPECT_NE(e.find(".yaml:"), std::string::npos) << "file:line: " << e;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Classes, BadInput,
+    ::testing::Values(BadCase{"syntax.yaml", "syntax.yaml:7:1: YAML syntax error"},
+                      BadCase{"wrong-type.yaml", "machine.cores: expected an integer, got 'two'"},
+                      BadCase{"unknown-key.yaml", "unknown-key.yaml:6:1: seeed: unknown key 'seeed' (did you mean 'seed'?)"},
+                      BadCase{"negative-cost.yaml", "userspace.modprobe.startup_us: cost must be >= 0"},
+                      BadCase{"missing-file.yaml", "missing-file.yaml:3:9: kernel: cannot open"},
+                      BadCase{"unknown-dep.yaml", "depends on unknown module 'c'"},
+                      BadCase{"cycle.yaml", "dependency cycle: a -> c -> b -> a"},
+                      BadCase{"zero-cores.yaml", "machine.cores: must be >= 1, got 0"}));
+
+TEST(Config, OverrideErrorsNameTheOverride) {
+  EXPECT_NE(error_of(cfg("base.yaml"), {parse_override("machine.cores=0")}).find("--set machine.cores=0"),
+            std::string::npos);
+  EXPECT_NE(error_of(cfg("base.yaml"), {parse_override("workload.modules.9.size_kb=1")}).find("out of range"),
+            std::string::npos);
+  EXPECT_NE(error_of(cfg("base.yaml"), {parse_override("workload.modules.zz.size_kb=1")}).find("no element named"),
+            std::string::npos);
+  EXPECT_THROW(parse_override("novalue"), ConfigError);
+}
+
+TEST(Config, KernelValidation) {
+  auto kernel = [](const std::string& body) {
+    std::string k = write_tmp("k.yaml", "schema_version: 1\nname: k\ninit_module:\n" + body);
+    return error_of(cfg("base.yaml"), {parse_override("kernel=" + k)});
+  };
+  const std::string ok_tail = "  - {name: l, effect: list_add}\n  - {name: i, effect: init}\n  - {name: v, effect: live}\n";
+  EXPECT_EQ(kernel(ok_tail), "");
+  EXPECT_NE(kernel("  - {name: x, cost: {bogus: 1}}\n" + ok_tail).find("unknown key 'bogus'"), std::string::npos);
+  EXPECT_NE(kernel("  - {name: x, cost: no_such_coef}\n" + ok_tail).find("neither a number nor a coefficient"),
+            std::string::npos);
+  EXPECT_NE(kernel("  - {name: x, cost: -3}\n" + ok_tail).find("must be >= 0"), std::string::npos);
+  EXPECT_NE(kernel("  - {name: x, lock: module_mutx}\n" + ok_tail).find("did you mean 'module_mutex'"), std::string::npos);
+  EXPECT_NE(kernel("  - {name: x, effect: resolve_symbol}\n" + ok_tail).find("per_undef_symbol"), std::string::npos);
+  EXPECT_NE(kernel("  - {name: g, lock: module_mutex, steps: [{name: y, lock: module_mutex}]}\n" + ok_tail)
+                .find("not recursive"),
+            std::string::npos);
+  EXPECT_NE(kernel("  - {name: i, effect: init}\n  - {name: v, effect: live}\n").find("list_add"), std::string::npos);
+  EXPECT_NE(kernel("  - {name: 'a,b'}\n" + ok_tail).find("step names"), std::string::npos);
+}
+
+TEST(Config, SchemaVersionChecked) {
+  std::string p = write_tmp("v2.yaml", "schema_version: 2\n");
+  EXPECT_NE(error_of(p).find("unsupported schema_version 2"), std::string::npos);
+  std::string q = write_tmp("v0.yaml", "name: x\n");
+  EXPECT_NE(error_of(q).find("missing required key 'schema_version'"), std::string::npos);
+}
+
+TEST(Config, ToYamlRoundTripsDeterministically) {
+  Scenario s = load_scenario(cfg("base.yaml"));
+  std::string y1 = to_yaml(s), y2 = to_yaml(load_scenario(cfg("base.yaml")));
+  EXPECT_EQ(y1, y2);
+  EXPECT_NE(y1.find("sym_us"), std::string::npos); // coefficient names kept as comments
+}
+
+TEST(Config, DidYouMean) {
+  EXPECT_EQ(did_you_mean("cores", {"cores", "speed"}), "cores");
+  EXPECT_EQ(did_you_mean("coers", {"cores", "speed"}), "cores");
+  EXPECT_EQ(did_you_mean("zzzzzzzz", {"cores", "speed"}), "");
+}
