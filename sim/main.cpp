@@ -28,7 +28,8 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {
 }
 
 int cmd_run(const std::string& scenario, const std::vector<std::string>& sets, const std::string& seed,
-            std::string out_dir, bool json, bool quiet, const std::vector<std::string>& logs) {
+            std::string out_dir, bool json, bool quiet, const std::vector<std::string>& logs,
+            const std::vector<std::string>& cfgs) {
   auto overrides = parse_overrides(sets);
   if (!seed.empty())
     overrides.push_back({"seed", seed});
@@ -40,6 +41,8 @@ int cmd_run(const std::string& scenario, const std::vector<std::string>& sets, c
   std::vector<std::string> engine_args;
   for (const auto& l : logs)
     engine_args.push_back("--log=" + l);
+  for (const auto& c : cfgs)
+    engine_args.push_back("--cfg=" + c);
   sim::Results r = sim::simulate(s, engine_args);
   auto summary = sim::make_summary(s, r, sha);
   sim::write_outputs(out_dir, s, r, summary);
@@ -112,7 +115,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::string scenario, seed, out_dir, workload;
-  std::vector<std::string> sets, logs;
+  std::vector<std::string> sets, logs, cfgs;
   bool json = false, quiet = false, dot = false;
 
   auto* run = app.add_subcommand("run", "simulate a scenario and write summary.json, modules.csv, timeline.csv");
@@ -123,6 +126,7 @@ int main(int argc, char** argv) {
   run->add_flag("--json", json, "print summary.json on stdout instead of the human summary");
   run->add_flag("-q,--quiet", quiet, "print nothing on success");
   run->add_option("--log", logs, "SimGrid log setting, e.g. kmodsim.thres:debug (repeatable)");
+  run->add_option("--cfg", cfgs, "SimGrid configuration item, e.g. contexts/factory:thread (repeatable)");
 
   auto* validate = app.add_subcommand("validate", "load and check a scenario; print nothing but errors");
   validate->add_option("scenario", scenario, "scenario YAML file")->required()->check(CLI::ExistingFile);
@@ -156,7 +160,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (*run)
-      return cmd_run(scenario, sets, seed, out_dir, json, quiet, logs);
+      return cmd_run(scenario, sets, seed, out_dir, json, quiet, logs, cfgs);
     if (*validate) {
       load_scenario(scenario, parse_overrides(sets));
       return 0;

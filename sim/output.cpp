@@ -31,8 +31,6 @@ std::string sha256_hex(const std::string& data) {
 }
 
 namespace {
-/// Seconds with nanosecond resolution: enough for 1e-9 comparisons, stable text.
-std::string sec(double v) { return fmt::format("{:.9f}", v); }
 double round9(double v) { return std::round(v * 1e9) / 1e9; }
 } // namespace
 
@@ -134,11 +132,16 @@ void write_outputs(const std::string& dir_s, const Scenario& s, const Results& r
   write_file(dir / "config.yaml", [&](auto& out) { out.print("{}", to_yaml(s)); });
   write_file(dir / "modules.csv", [&](auto& out) {
     out.print("{}\n", kModulesCsvHeader);
-    for (const auto& l : rec.loads)
-      out.print("{},{},{},{},{},{},{},{},{},{},{},{}\n", mods[l.module].name, rec.tasks[l.task].name,
-                rec.tasks[l.task].uevent, to_string(l.outcome), sec(l.requested), sec(l.load_start),
-                l.load_end >= 0 ? sec(l.load_end) : "", l.init_end >= 0 ? sec(l.init_end) : "", sec(l.lock_wait),
-                sec(l.lock_hold), l.acquisitions, l.contentions);
+    for (const auto& l : rec.loads) {
+      out.print("{},{},{},{},{:.9f},{:.9f},", mods[l.module].name, rec.tasks[l.task].name, rec.tasks[l.task].uevent,
+                to_string(l.outcome), l.requested, l.load_start);
+      if (l.load_end >= 0)
+        out.print("{:.9f}", l.load_end);
+      out.print(",");
+      if (l.init_end >= 0)
+        out.print("{:.9f}", l.init_end);
+      out.print(",{:.9f},{:.9f},{},{}\n", l.lock_wait, l.lock_hold, l.acquisitions, l.contentions);
+    }
   });
   if (!s.outputs.timeline) {
     std::error_code ec;
@@ -151,12 +154,15 @@ void write_outputs(const std::string& dir_s, const Scenario& s, const Results& r
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(),
                      [&](size_t a, size_t b) { return rec.intervals[a].task < rec.intervals[b].task; });
+    static const std::string empty;
     for (size_t i : order) {
       const Interval& iv = rec.intervals[i];
       const auto& ti = rec.tasks[iv.task];
-      out.print("{},{},{},{},{},{},{},{}\n", ti.name, ti.uevent >= 0 ? std::to_string(ti.uevent) : "",
-                iv.module ? mods[iv.module - 1].name : "", rec.step_names[iv.step], to_string(iv.state),
-                sec(iv.start), sec(iv.end), iv.cpu);
+      out.print("{},", ti.name);
+      if (ti.uevent >= 0)
+        out.print("{}", ti.uevent);
+      out.print(",{},{},{},{:.9f},{:.9f},{}\n", iv.module ? mods[iv.module - 1].name : empty, rec.step_names[iv.step],
+                to_string(iv.state), iv.start, iv.end, iv.cpu);
     }
   });
 }

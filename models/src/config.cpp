@@ -373,7 +373,11 @@ Machine read_machine(const Reader& r) {
 
 // --- kernel ----------------------------------------------------------------------------------
 
-Step read_step(const Reader& r, const Calibration& cal, LockKind enclosing) {
+constexpr int kMaxGroupDepth = 8; // the simulator interprets groups recursively on small actor stacks
+
+Step read_step(const Reader& r, const Calibration& cal, LockKind enclosing, int depth = 0) {
+  if (depth >= kMaxGroupDepth)
+    r.fail("groups nest deeper than " + std::to_string(kMaxGroupDepth) + " levels");
   r.allow_keys({"name", "lock", "repeat", "effect", "cost", "wait", "steps", "only_if"});
   Step s;
   s.name = r.required("name").as_string();
@@ -409,7 +413,7 @@ Step read_step(const Reader& r, const Calibration& cal, LockKind enclosing) {
       r.fail("a group (with 'steps') takes no cost, wait or effect of its own");
     LockKind inner = s.lock == LockKind::none ? enclosing : s.lock;
     for (size_t i = 0; i < ss.size(); ++i)
-      s.steps.push_back(read_step(ss.at(i), cal, inner));
+      s.steps.push_back(read_step(ss.at(i), cal, inner, depth + 1));
     if (s.steps.empty())
       ss.fail("a group needs at least one step");
   }
