@@ -131,7 +131,7 @@ struct Kernel {
     bool adaptive_spin = false; ///< a waiter spins on its CPU while the owner is on a CPU (2.6.30+)
     bool handoff = false;       ///< unlock hands the lock to the first waiter (Linux 4.10+); false: it may be stolen
   } mutex;
-  double use_module_timeout_s = 30.0; ///< use_module gives up waiting for a dependency's init
+  double use_module_timeout_s = 30.0; ///< use_module gives up waiting for a dependency's init (0: never)
   std::vector<Step> init_module;     ///< the ordered steps of sys_init_module
 };
 
