@@ -19,13 +19,14 @@ constexpr double kSpinFlops = 1e15;  // a spinning exec: longer than any boot
 
 double CpuModel::now() { return simgrid::s4u::Engine::get_clock(); }
 
-std::unique_ptr<CpuModel> CpuModel::create(const Machine& m, simgrid::s4u::Host* host, Recorder& rec) {
+std::unique_ptr<CpuModel> CpuModel::create(const Machine& m, bool kernel_preemptible, simgrid::s4u::Host* host,
+                                           Recorder& rec) {
   const double speed = m.speed * 1e6; // 1 flop = 1 us of work at the reference speed
   switch (m.scheduler.model) {
   case SchedulerModel::processor_sharing:
     return std::make_unique<ProcessorSharingCpu>(host, rec, speed);
   case SchedulerModel::time_slice:
-    return std::make_unique<RunQueueCpu>(host, rec, speed, m.cores, m.scheduler.slice_ms * 1e3, false);
+    return std::make_unique<RunQueueCpu>(host, rec, speed, m.cores, m.scheduler.slice_ms * 1e3, kernel_preemptible);
   case SchedulerModel::run_to_block:
     return std::make_unique<RunQueueCpu>(host, rec, speed, m.cores, std::numeric_limits<double>::infinity(), false);
   }

@@ -45,7 +45,10 @@ public:
   bool fluid() const { return fluid_; }
 
   /// Creates the model named by the machine config.
-  static std::unique_ptr<CpuModel> create(const Machine& m, simgrid::s4u::Host* host, Recorder& rec);
+  /// Creates the model named by the machine config; `kernel_preemptible`: kernel code may lose
+  /// its CPU at the end of a slice (CONFIG_PREEMPT), not only at preemption points.
+  static std::unique_ptr<CpuModel> create(const Machine& m, bool kernel_preemptible, simgrid::s4u::Host* host,
+                                          Recorder& rec);
 
 protected:
   void record(Task& t, State s) { rec_.set_state(t.id, s, now(), t.core, t.module, t.step); }
