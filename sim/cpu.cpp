@@ -51,15 +51,17 @@ void ProcessorSharingCpu::spin_begin(Task& t) {
   record(t, State::lock_spin);
   if (spins_.size() <= t.id)
     spins_.resize(t.id + 1);
-  spins_[t.id] = simgrid::s4u::this_actor::exec_init(kSpinFlops);
-  spins_[t.id]->start();
+  // Never hold a reference into spins_ across a simcall: another actor may resize it meanwhile.
+  simgrid::s4u::ExecPtr e = simgrid::s4u::this_actor::exec_init(kSpinFlops);
+  spins_[t.id] = e;
+  e->start();
 }
 
 void ProcessorSharingCpu::spin_end(Task& t) {
-  auto& e = spins_[t.id];
+  simgrid::s4u::ExecPtr e = std::move(spins_[t.id]); // a local: cancel() is a simcall
+  spins_[t.id] = nullptr;
   busy_s_ += (kSpinFlops - e->get_remaining()) / speed_;
   e->cancel();
-  e = nullptr;
 }
 
 // --- run queue (time_slice, run_to_block) ----------------------------------------------------------

@@ -16,7 +16,7 @@ double clock() { return simgrid::s4u::Engine::get_clock(); }
 } // namespace
 
 KMutex::KMutex(CpuModel& cpu, Recorder& rec, const Kernel::Mutex& params)
-    : cpu_(cpu), rec_(rec), params_(params), mutex_(simgrid::s4u::Mutex::create()) {}
+    : cpu_(cpu), rec_(rec), params_(params) {}
 
 LoadRecord* KMutex::load_of(const Task& t) {
   return t.load >= 0 ? &rec_.loads[static_cast<size_t>(t.load)] : nullptr;
@@ -37,6 +37,9 @@ void KMutex::acquired(Task& t, double t0, double at) {
 }
 
 void KMutex::lock(Task& t) {
+  // Everything below up to the first blocking call runs atomically with respect to the other
+  // actors (SimGrid runs one actor at a time and switches only at simcalls), so the owner and
+  // the queue are always consistent.
   const double t0 = clock();
   stats_.acquisitions++;
   LoadRecord* load = load_of(t);
@@ -46,9 +49,8 @@ void KMutex::lock(Task& t) {
     granted_at_.resize(t.id + 1);
     woken_.resize(t.id + 1);
   }
-  if (owner_ == nullptr && (waiters_.empty() || !params_.handoff)) { // free (and, with handoff, nobody queued)
-    if (params_.handoff)
-      mutex_->lock(); // returns at once
+  // Free: with handoff an unlock never leaves the lock free while someone is queued.
+  if (owner_ == nullptr && (waiters_.empty() || !params_.handoff)) {
     acquired(t, t0, t0);
     return;
   }
@@ -62,17 +64,18 @@ void KMutex::lock(Task& t) {
 }
 
 void KMutex::lock_handoff(Task& t, double t0) {
-  waiters_.push_back(&t);
-  t.waiting_for = "module_mutex (held by " + owner_name() + ")";
   const bool spin = params_.adaptive_spin && owner_ && owner_->on_cpu;
+  waiters_.push_back(&t); // unlock() makes the head the owner and releases its t.wake once
   if (spin) {
-    cpu_.spin_begin(t);
-    mutex_->lock();
+    t.waiting_for = "module_mutex (spinning, held by " + owner_name() + ")";
+    cpu_.spin_begin(t); // a simcall: the hand-over may already happen here; the token waits
+    t.wake->acquire();
     cpu_.spin_end(t);
   } else {
+    t.waiting_for = "module_mutex (held by " + owner_name() + ")";
     cpu_.block(t);
     rec_.set_state(t.id, State::lock_wait, t0, t.core, t.module, t.step);
-    mutex_->lock();
+    t.wake->acquire();
   }
   t.waiting_for.clear();
   // unlock() already made us the owner at granted_at_
@@ -143,13 +146,13 @@ void KMutex::unlock(Task& t) {
   t.holds_lock = false;
   owner_ = nullptr;
   if (params_.handoff) {
-    if (!waiters_.empty()) { // s4u::Mutex hands ownership to its first waiter, as we record
+    if (!waiters_.empty()) { // ownership passes to the first waiter, who is then woken
       owner_ = waiters_.front();
       waiters_.pop_front();
       granted_at_[owner_->id] = now;
       hold_since_ = now;
+      owner_->wake->release();
     }
-    mutex_->unlock();
     return;
   }
   if (!waiters_.empty()) { // wake_up_process(first waiter); a pending wake-up is not doubled

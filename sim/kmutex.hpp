@@ -4,9 +4,12 @@
 //    first waiter; the woken task pays the wake-up latency, must get a CPU, then retries. A
 //    task that runs meanwhile may take the lock first ("stealing"); the woken waiter keeps its
 //    place at the head of the queue and sleeps again.
-//  - handoff: true (s4u::Mutex semantics, Linux 4.10+ handoff to a starving waiter): unlock
-//    gives ownership to the first waiter, which holds the lock during its wake-up latency and
-//    while it waits for a CPU.
+//  - handoff: true (Linux 4.10+ handoff to a starving waiter, and the semantics of
+//    s4u::Mutex): unlock gives ownership to the first waiter, which holds the lock during its
+//    wake-up latency and while it waits for a CPU.
+// Both disciplines keep the owner and the FIFO queue here and block a waiter on its private
+// s4u::Semaphore (Task::wake): the bookkeeping and the hand-over happen in one atomic step of
+// actor code, so the queue SimGrid sees can never disagree with the one we record.
 // A sleeping waiter leaves its CPU. With adaptive spinning (2.6.30+) a waiter whose owner is
 // on a CPU when it arrives spins on its own CPU for the whole wait instead (the owner is not
 // re-checked mid-wait: a documented approximation).
@@ -16,7 +19,6 @@
 #include "recorder.hpp"
 #include "task.hpp"
 
-#include <simgrid/s4u/Mutex.hpp>
 
 #include <deque>
 #include <string>
@@ -47,7 +49,6 @@ private:
   CpuModel& cpu_;
   Recorder& rec_;
   Kernel::Mutex params_;
-  simgrid::s4u::MutexPtr mutex_; // handoff discipline
   Task* owner_ = nullptr;
   std::deque<Task*> waiters_;
   double hold_since_ = 0;
