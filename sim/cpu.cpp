@@ -114,7 +114,10 @@ void RunQueueCpu::block(Task& t) { release(t); }
 
 void RunQueueCpu::exec(Task& t, double us, Mode mode) {
   record(t, running_state(t, mode));
-  simgrid::s4u::this_actor::execute(us);
+  // The task owns core t.core for the whole chunk (this model hands out cores), so it runs at
+  // full speed and the chunk takes exactly us / speed: a timed wait gives the same clock as an
+  // Exec on the host without going through SimGrid's sharing solver (~2x faster at 64 cores).
+  simgrid::s4u::this_actor::sleep_for(us / speed_);
   busy_s_ += us / speed_;
 }
 

@@ -38,6 +38,7 @@ int cmd_run(const std::string& scenario, const std::vector<std::string>& sets, c
   const std::string sha = sim::sha256_hex(config);
   if (out_dir.empty())
     out_dir = (fs::path("results") / s.name).string();
+  sim::prepare_output_dir(out_dir); // before the run: a refused folder costs nothing
   std::vector<std::string> engine_args;
   for (const auto& l : logs)
     engine_args.push_back("--log=" + l);
@@ -45,7 +46,7 @@ int cmd_run(const std::string& scenario, const std::vector<std::string>& sets, c
     engine_args.push_back("--cfg=" + c);
   sim::Results r = sim::simulate(s, engine_args);
   auto summary = sim::make_summary(s, r, sha);
-  sim::write_outputs(out_dir, s, r, summary);
+  sim::write_outputs(out_dir, s, config, r, summary);
   if (json)
     std::cout << summary.dump(2) << "\n";
   else if (!quiet)

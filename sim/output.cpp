@@ -95,7 +95,10 @@ namespace {
 
 const std::set<std::string> kOurFiles = {"summary.json", "modules.csv", "timeline.csv", "config.yaml"};
 
-void prepare_dir(const fs::path& dir) {
+} // namespace
+
+void prepare_output_dir(const std::string& dir_s) {
+  const fs::path dir(dir_s);
   std::error_code ec;
   if (fs::exists(dir, ec)) {
     if (!fs::is_directory(dir, ec))
@@ -111,6 +114,8 @@ void prepare_dir(const fs::path& dir) {
     throw std::runtime_error(dir.string() + ": cannot create directory: " + ec.message());
 }
 
+namespace {
+
 /// Writes through a temporary file renamed into place, so a crash never leaves half a file.
 template <class F> void write_file(const fs::path& path, F&& body) {
   const fs::path tmp = path.string() + ".tmp";
@@ -123,13 +128,14 @@ template <class F> void write_file(const fs::path& path, F&& body) {
 
 } // namespace
 
-void write_outputs(const std::string& dir_s, const Scenario& s, const Results& r, const nlohmann::ordered_json& summary) {
+void write_outputs(const std::string& dir_s, const Scenario& s, const std::string& config_yaml, const Results& r,
+                   const nlohmann::ordered_json& summary) {
   const fs::path dir(dir_s);
-  prepare_dir(dir);
+  prepare_output_dir(dir_s);
   const auto& rec = r.rec;
   const auto& mods = s.workload.modules;
   write_file(dir / "summary.json", [&](auto& out) { out.print("{}\n", summary.dump(2)); });
-  write_file(dir / "config.yaml", [&](auto& out) { out.print("{}", to_yaml(s)); });
+  write_file(dir / "config.yaml", [&](auto& out) { out.print("{}", config_yaml); });
   write_file(dir / "modules.csv", [&](auto& out) {
     out.print("{}\n", kModulesCsvHeader);
     for (const auto& l : rec.loads) {

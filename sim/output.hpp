@@ -24,6 +24,12 @@ std::string human_summary(const nlohmann::ordered_json& summary);
 
 /// Writes summary.json, modules.csv, timeline.csv (if kept) into dir. Refuses a non-empty
 /// directory that is not a kmodsim run folder; replaces files atomically.
-void write_outputs(const std::string& dir, const Scenario& s, const Results& r, const nlohmann::ordered_json& summary);
+/// Refuses a folder that exists, is not empty and holds no summary.json (not a kmodsim run
+/// folder: nothing a user wrote is overwritten); creates it otherwise. Throws std::runtime_error.
+void prepare_output_dir(const std::string& dir);
+/// Writes summary.json, config.yaml (`config_yaml`, the resolved scenario), modules.csv and
+/// timeline.csv (if enabled) into `dir`, each through a temporary file renamed into place.
+void write_outputs(const std::string& dir, const Scenario& s, const std::string& config_yaml, const Results& r,
+                   const nlohmann::ordered_json& summary);
 
 } // namespace kmodsim::sim
