@@ -4,13 +4,12 @@
 
 #include <kmodsim/config.hpp>
 #include <kmodsim/depgraph.hpp>
-#ifdef KMODSIM_HAVE_IMPORT
 #include <kmodsim/import/import.hpp>
-#endif
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -85,28 +84,56 @@ int cmd_graph(const std::string& file, bool dot) {
   return 0;
 }
 
-#ifdef KMODSIM_HAVE_IMPORT
-int cmd_import(const import::ImportOptions& opt, const std::string& output, const std::string& date, bool force) {
-  if (fs::exists(output) && !force)
-    throw std::runtime_error(output + ": exists; refusing to overwrite it (use --force)");
-  import::ImportReport report;
-  Workload w = import::import_tree(opt, report);
-  const std::string tmp = output + ".tmp";
+struct ImportArgs {
+  import::ImportOptions opt;
+  std::string output, tsv, date, name, provenance;
+  bool force = false;
+};
+
+/// Writes `body` to `path` through PATH.tmp renamed into place; refuses an existing file unless
+/// `force` (nothing a user wrote is overwritten by accident).
+template <class F> void write_new_file(const std::string& path, bool force, F&& body) {
+  if (fs::exists(path) && !force)
+    throw std::runtime_error(path + ": exists; refusing to overwrite it (use --force)");
+  const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
     if (!out)
-      throw std::runtime_error(output + ": cannot write");
-    import::write_workload_yaml(w, report, opt, out, date);
+      throw std::runtime_error(path + ": cannot write");
+    body(out);
+    if (!out.flush())
+      throw std::runtime_error(path + ": write failed");
   }
-  fs::rename(tmp, output);
+  fs::rename(tmp, path);
+}
+
+int cmd_import(const ImportArgs& a) {
+  if (a.output.empty() && a.tsv.empty())
+    throw CLI::ValidationError("import", "give -o WORKLOAD.yaml, --tsv FILE, or both");
+  for (const std::string& f : {a.output, a.tsv}) // fail before the work, not after it
+    if (!f.empty() && fs::exists(f) && !a.force)
+      throw std::runtime_error(f + ": exists; refusing to overwrite it (use --force)");
+  import::ImportReport report;
+  const auto t0 = std::chrono::steady_clock::now();
+  Workload w = import::import_tree(a.opt, report);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!a.name.empty())
+    w.name = a.name;
+  if (!a.provenance.empty())
+    w.provenance = a.provenance;
+  if (!a.output.empty())
+    write_new_file(a.output, a.force, [&](std::ostream& out) { import::write_workload_yaml(w, report, a.opt, out, a.date); });
+  if (!a.tsv.empty())
+    write_new_file(a.tsv, a.force, [&](std::ostream& out) { import::write_features_tsv(w, out); });
   for (const auto& warn : report.warnings)
     std::cerr << "warning: " << warn << "\n";
-  std::cout << fmt::format("imported {} of {} modules, {} uevents ({} unmatched, {} duplicate), kernel {} -> {}\n",
+  std::cout << fmt::format("imported {} of {} modules, {} uevents ({} unmatched, {} duplicate), kernel {}, "
+                           "{} warnings, {:.2f} s -> {}\n",
                            report.modules_imported, report.modules_in_tree, report.uevents, report.uevents_unmatched,
-                           report.uevents_duplicate, report.kernel_version, output);
+                           report.uevents_duplicate, report.kernel_version, report.warnings.size(), secs,
+                           a.output.empty() ? a.tsv : a.output);
   return 0;
 }
-#endif
 
 } // namespace
 
@@ -141,18 +168,19 @@ int main(int argc, char** argv) {
   graph->add_option("workload", workload, "workload YAML file")->required()->check(CLI::ExistingFile);
   graph->add_flag("--dot", dot, "print Graphviz instead");
 
-#ifdef KMODSIM_HAVE_IMPORT
-  import::ImportOptions iopt;
-  std::string output, date;
-  bool force = false;
+  ImportArgs ia;
   auto* imp = app.add_subcommand("import", "import a kernel module tree (modules.dep + .ko) as a workload YAML");
-  imp->add_option("--modules-dir", iopt.modules_dir, "a /lib/modules/<version> tree with modules.dep")->required();
-  imp->add_option("--boot-list", iopt.boot_list, "lsmod output or /proc/modules text: the modules loaded at boot");
-  imp->add_option("--uevents", iopt.uevents, "one modalias per line (one per device event)");
-  imp->add_flag("--force", force, "overwrite the output file if it exists");
-  imp->add_option("-o,--output", output, "workload YAML to write")->required();
-  imp->add_option("--date", date, "date for the provenance header (default: none, for reproducible output)");
-#endif
+  imp->add_option("--modules-dir", ia.opt.modules_dir, "a /lib/modules/<version> tree on which depmod has run")
+      ->required();
+  imp->add_option("--boot-list", ia.opt.boot_list, "lsmod output or /proc/modules text: the modules loaded at boot");
+  imp->add_option("--uevents", ia.opt.uevents, "one modalias per line (one per device event)");
+  imp->add_option("-o,--output", ia.output, "workload YAML to write");
+  imp->add_option("--tsv", ia.tsv, "also write the raw per-module features (bytes) as TSV");
+  imp->add_option("--jobs", ia.opt.jobs, "threads reading modules (default: all cores, at most 16)");
+  imp->add_option("--name", ia.name, "workload name (default: import-<kernel version>)");
+  imp->add_option("--provenance", ia.provenance, "provenance text of the workload");
+  imp->add_option("--date", ia.date, "date for the provenance header (default: none, for reproducible output)");
+  imp->add_flag("--force", ia.force, "overwrite output files that exist");
 
   try {
     app.parse(argc, argv);
@@ -172,11 +200,15 @@ int main(int argc, char** argv) {
     }
     if (*graph)
       return cmd_graph(workload, dot);
-#ifdef KMODSIM_HAVE_IMPORT
     if (*imp)
-      return cmd_import(iopt, output, date, force);
-#endif
+      return cmd_import(ia);
   } catch (const ConfigError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const import::ImportError& e) { // bad input, like a config error
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const CLI::ValidationError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   } catch (const sim::SimulationError& e) {

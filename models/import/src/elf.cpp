@@ -133,7 +133,7 @@ ElfObject::ElfObject(std::string_view data, std::string source)
     throw ImportError::at_offset(source_, L.e_shoff,
                                  "section header table offset " + hex(shoff) +
                                      " lies past the end of the file (" + std::to_string(total) +
-                                     " bytes)");
+                                     " bytes): truncated file or corrupt ELF header");
   }
   // Extended numbering: with 0 in e_shnum / SHN_XINDEX in e_shstrndx the real values are in
   // sh_size / sh_link of section 0.

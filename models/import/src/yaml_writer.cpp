@@ -4,6 +4,8 @@
 
 #include "kmodsim/import/import.hpp"
 
+#include <cmath>
+
 #include <charconv>
 #include <cstdio>
 #include <string_view>
@@ -141,6 +143,19 @@ void write_workload_yaml(const kmodsim::Workload& w, const ImportReport& r,
       out << q;
     }
     out << "\", module: " << (u.module.empty() ? std::string("null") : scalar(u.module)) << "}\n";
+  }
+}
+
+void write_features_tsv(const kmodsim::Workload& w, std::ostream& out) {
+  const auto bytes = [](double kib) { return std::llround(kib * 1024.0); };
+  out << "name\talloc_bytes\tinit_bytes\tfile_bytes\tundef_symbols\tdep_symbols\trelocations\t"
+         "exports\tpercpu_bytes\tdeps\n";
+  for (const kmodsim::Module& m : w.modules) {
+    out << m.name << '\t' << bytes(m.size_kb) << '\t' << bytes(m.init_kb) << '\t'
+        << bytes(m.file_kb) << '\t' << m.undef_symbols << '\t' << m.dep_symbols << '\t'
+        << m.relocations << '\t' << m.exports << '\t' << bytes(m.percpu_kb) << '\t';
+    for (std::size_t i = 0; i < m.deps.size(); ++i) out << (i ? "," : "") << m.deps[i];
+    out << '\n';
   }
 }
 

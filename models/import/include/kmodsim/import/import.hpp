@@ -75,6 +75,12 @@ void write_workload_yaml(const kmodsim::Workload& workload, const ImportReport& 
                          const ImportOptions& options, std::ostream& out,
                          const std::string& date = "");
 
+/// Writes one tab-separated line per module with the raw feature values in bytes (not KiB),
+/// for comparison with readelf (scripts/import-debian-kernel.sh):
+///   name alloc_bytes init_bytes file_bytes undef_symbols dep_symbols relocations exports
+///   percpu_bytes deps(comma-separated)
+void write_features_tsv(const kmodsim::Workload& workload, std::ostream& out);
+
 /// Formats a KiB value as the writer does: the shortest decimal that reads back to the same
 /// double, always with a '.' (e.g. "120.5", "0.0", "3.0009765625").
 std::string format_kib(double kib);
