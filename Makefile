@@ -6,7 +6,7 @@ BUILD   ?= build
 JOBS    ?= $(shell nproc)
 RESULTS ?= results
 
-.PHONY: all deps build run test asan bench clean
+.PHONY: all deps build run test test-online asan bench clean
 
 all: build
 
@@ -24,6 +24,11 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Opt-in: downloads a Debian 12 kernel package and checks the importer against it (docs/import.md).
+test-online: build
+	cmake -S . -B $(BUILD) -DKMODSIM_ONLINE_TESTS=ON
+	cd $(BUILD) && ctest --output-on-failure -L online
 
 asan: deps
 	cmake --preset asan
