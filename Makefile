@@ -36,7 +36,7 @@ asan: deps
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
 bench: build
-	scripts/bench.sh $(BUILD)/kmodsim
+	scripts/bench.sh $(BUILD)/kmodsim $(if $(MODULES_DIR),--modules-dir $(MODULES_DIR))
 
 clean:
 	rm -rf $(BUILD) build-asan build-debug

@@ -5,8 +5,11 @@ Times, as whole processes (median of N runs, min and max shown):
   baseline  `kmodsim --version` (process start, no simulation)
   default   one run of the default scenario (target < 50 ms including process start)
   scale     2,000 modules, 10,000 uevents, 64 cores, fine kernel (target < 3 s, < 500 MB)
+  import    with --modules-dir DIR: `kmodsim import` of that whole module tree (target < 10 s
+            for a distribution kernel of 4,000+ modules; scripts/import-debian-kernel.sh
+            --keep leaves one in its work dir)
 and reports each as a ratio to the baseline measured in the same script. Peak memory is the
-child's max RSS. Usage: bench.py KMODSIM [--runs N]
+child's max RSS. Usage: bench.py KMODSIM [--runs N] [--modules-dir DIR]
 """
 import argparse
 import os
@@ -37,6 +40,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("kmodsim")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--modules-dir", help="a depmod-indexed /lib/modules/<version> tree to time `kmodsim import` on")
     a = ap.parse_args()
     scenario = os.path.join(ROOT, "configs/scenarios/desktop-2009.yaml")
     fine = os.path.join(ROOT, "configs/kernels/linux-2.6.29-rusty.yaml")
@@ -55,6 +59,10 @@ def main():
              [a.kmodsim, "run", scenario, "--set", f"workload={wl}", "--set", f"kernel={fine}", "--set",
               "machine.cores=64", "--out", os.path.join(tmp, "s2"), "-q"], max(1, a.runs // 2), 3.0),
         ]
+        if a.modules_dir:
+            cases.append((f"import of {a.modules_dir}",
+                          [a.kmodsim, "import", "--modules-dir", a.modules_dir, "--tsv", os.path.join(tmp, "f.tsv"),
+                           "--force"], a.runs, 10.0))
         base = None
         print(f"{'case':66} {'median':>9} {'min':>9} {'max':>9} {'x base':>8} {'peak MB':>8}  target")
         for name, cmd, runs, target in cases:
