@@ -7,6 +7,7 @@
 #include "task.hpp"
 
 #include <kmodsim/analytic.hpp>
+#include <kmodsim/estimate.hpp>
 #include <kmodsim/depgraph.hpp>
 #include <kmodsim/rng.hpp>
 
@@ -111,37 +112,10 @@ void Sim::off_cpu(Task& t, State st, double seconds) {
 }
 
 Features Sim::features(size_t m) const {
-  const Module& mod = w_.modules[m];
-  Features f;
-  f[Feature::constant] = 1;
-  f[Feature::size_kb] = mod.size_kb;
-  f[Feature::core_kb] = mod.size_kb - mod.init_kb;
-  f[Feature::init_kb] = mod.init_kb;
-  f[Feature::file_kb] = mod.file_kb > 0 ? mod.file_kb : mod.size_kb;
-  f[Feature::undef_symbols] = static_cast<double>(mod.undef_symbols);
-  f[Feature::dep_symbols] = static_cast<double>(mod.dep_symbols);
-  f[Feature::relocations] = static_cast<double>(mod.relocations);
-  f[Feature::exports] = static_cast<double>(mod.exports);
-  f[Feature::percpu_kb] = mod.percpu_kb;
-  f[Feature::symtab_entries] = static_cast<double>(ks_.symtab_entries());
-  f[Feature::loaded_modules] = static_cast<double>(ks_.loaded_modules());
-  f[Feature::cpus] = sc_.machine.cores;
-  return f;
+  return module_features(w_.modules[m], {sc_.machine.cores, ks_.symtab_entries(), ks_.loaded_modules()});
 }
 
-std::int64_t Sim::repeats(const Step& s, size_t m) const {
-  switch (s.repeat) {
-  case Repeat::once:
-    return 1;
-  case Repeat::per_undef_symbol:
-    return w_.modules[m].undef_symbols;
-  case Repeat::per_export:
-    return w_.modules[m].exports;
-  case Repeat::per_cpu:
-    return sc_.machine.cores;
-  }
-  return 1;
-}
+std::int64_t Sim::repeats(const Step& s, size_t m) const { return step_repeats(s, w_.modules[m], sc_.machine.cores); }
 
 // --- udevd ---------------------------------------------------------------------------------------
 
