@@ -23,7 +23,7 @@ run: build
 	scripts/flagship.sh $(BUILD)/kmodsim $(RESULTS)/flagship
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE online
 
 # Opt-in: downloads a Debian 12 kernel package and checks the importer against it (docs/import.md).
 test-online: build

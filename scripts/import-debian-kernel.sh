@@ -81,7 +81,9 @@ cd "$workdir"
 # ---- 1. download and unpack --------------------------------------------------------------
 if [[ -z $package ]]; then
   for p in $(apt-cache pkgnames linux-image-6.1.0- | grep -E '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' | sort -rV); do
-    if apt-cache policy "$p" | grep -q 'Candidate: [0-9]'; then package=$p; break; fi
+    # (not `apt-cache policy | grep -q`: with pipefail, grep's early exit fails the pipe)
+    policy=$(apt-cache policy "$p")
+    if [[ $policy == *"Candidate: "[0-9]* ]]; then package=$p; break; fi
   done
   [[ -n $package ]] || die "no linux-image-6.1.0-*-amd64-unsigned package found (run apt-get update)"
 fi
