@@ -19,7 +19,6 @@
 #include "recorder.hpp"
 #include "task.hpp"
 
-
 #include <deque>
 #include <string>
 #include <vector>

@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
-#include <set>
 
 namespace fs = std::filesystem;
 
@@ -90,12 +89,6 @@ std::string human_summary(const nlohmann::ordered_json& j) {
                      l["wait_total_s"].get<double>(), l["wait_max_s"].get<double>(), l["utilization"].get<double>(),
                      j["cpu"]["utilization"].get<double>());
 }
-
-namespace {
-
-const std::set<std::string> kOurFiles = {"summary.json", "modules.csv", "timeline.csv", "config.yaml"};
-
-} // namespace
 
 void prepare_output_dir(const std::string& dir_s) {
   const fs::path dir(dir_s);

@@ -22,8 +22,6 @@ nlohmann::ordered_json make_summary(const Scenario& s, const Results& r, const s
 /// A short human summary for the terminal.
 std::string human_summary(const nlohmann::ordered_json& summary);
 
-/// Writes summary.json, modules.csv, timeline.csv (if kept) into dir. Refuses a non-empty
-/// directory that is not a kmodsim run folder; replaces files atomically.
 /// Refuses a folder that exists, is not empty and holds no summary.json (not a kmodsim run
 /// folder: nothing a user wrote is overwritten); creates it otherwise. Throws std::runtime_error.
 void prepare_output_dir(const std::string& dir);
