@@ -19,6 +19,10 @@ constexpr double kSpinFlops = 1e15;  // a spinning exec: longer than any boot
 
 double CpuModel::now() { return simgrid::s4u::Engine::get_clock(); }
 
+void CpuModel::model_bug(const std::string& what) {
+  throw ModelBug("model bug in the CPU model at t=" + std::to_string(now()) + " s: " + what);
+}
+
 std::unique_ptr<CpuModel> CpuModel::create(const Machine& m, bool kernel_preemptible, simgrid::s4u::Host* host,
                                            Recorder& rec) {
   const double speed = m.speed * 1e6; // 1 flop = 1 us of work at the reference speed
@@ -67,6 +71,8 @@ void ProcessorSharingCpu::spin_end(Task& t) {
 // --- run queue (time_slice, run_to_block) ----------------------------------------------------------
 
 void RunQueueCpu::acquire(Task& t, bool preempted) {
+  if (t.core >= 0) // a second wake-up of a running task would leak its core
+    model_bug("task " + std::to_string(t.id) + " asks for a core while it holds core " + std::to_string(t.core));
   if (runq_.empty()) {
     for (size_t c = 0; c < owner_.size(); ++c)
       if (owner_[c] == nullptr) {
@@ -80,7 +86,9 @@ void RunQueueCpu::acquire(Task& t, bool preempted) {
   record(t, t.holds_lock ? State::runnable_locked : State::runnable);
   const double t0 = now();
   runq_.push_back(&t);
-  t.wake->acquire(); // release() hands us a core
+  t.cpu_grant->acquire(); // release() hands us a core
+  if (t.core < 0)
+    model_bug("task " + std::to_string(t.id) + " resumed without a core");
   if (preempted && t.holds_lock)
     holder_preempted_s_ += now() - t0;
   t.on_cpu = true;
@@ -89,6 +97,8 @@ void RunQueueCpu::acquire(Task& t, bool preempted) {
 
 void RunQueueCpu::release(Task& t) {
   const int c = t.core;
+  if (c < 0 || static_cast<size_t>(c) >= owner_.size() || owner_[static_cast<size_t>(c)] != &t)
+    model_bug("task " + std::to_string(t.id) + " leaves core " + std::to_string(c) + " which it does not hold");
   t.core = -1;
   t.on_cpu = false;
   if (!runq_.empty()) {
@@ -96,7 +106,7 @@ void RunQueueCpu::release(Task& t) {
     runq_.pop_front();
     next->core = c;
     owner_[static_cast<size_t>(c)] = next;
-    next->wake->release();
+    next->cpu_grant->release();
   } else {
     owner_[static_cast<size_t>(c)] = nullptr;
   }

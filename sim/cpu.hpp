@@ -16,9 +16,17 @@
 
 #include <deque>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace kmodsim::sim {
+
+/// A broken invariant inside the engine (never a user error): the run stops with exit 1.
+class ModelBug : public std::logic_error {
+public:
+  using std::logic_error::logic_error;
+};
 
 enum class Mode { user, kernel };
 
@@ -53,6 +61,8 @@ public:
 protected:
   void record(Task& t, State s) { rec_.set_state(t.id, s, now(), t.core, t.module, t.step); }
   static double now();
+  /// An invariant of the model broke: throws ModelBug (the actor wrapper ends the run with exit 1).
+  [[noreturn]] static void model_bug(const std::string& what);
   State running_state(const Task& t, Mode mode) const {
     return mode == Mode::user ? State::user : (t.holds_lock ? State::kernel_locked : State::kernel);
   }

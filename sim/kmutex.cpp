@@ -96,31 +96,36 @@ void KMutex::lock_handoff(Task& t, double t0) {
 }
 
 void KMutex::lock_steal(Task& t, double t0) {
+  // The wake-up protocol (set_current_state() before schedule() in the kernel): woken_[id] is 0
+  // while unlock() may post a wake-up to this task and 1 once it has posted one. It is cleared
+  // before the first simcall that can let another actor run (block, spin_begin), so an unlock
+  // at any later instant posts exactly one token on t.wake, and every token is consumed here.
+  // A task that is awake (woken_ = 1) is not woken twice, as wake_up_process() on a running
+  // task is a no-op. Taking the lock (owner_ = &t) happens in the same atomic step as the
+  // check that it is free.
   const bool spin = params_.adaptive_spin && owner_ && owner_->on_cpu;
-  if (spin) { // spin on our CPU until the lock is free; no queueing (the 2.6.30 spinner)
-    waiters_.push_back(&t);
+  waiters_.push_back(&t); // keeps its place until it gets the lock
+  if (spin) { // spin on our CPU until the lock is free (the 2.6.30 spinner)
     t.waiting_for = "module_mutex (spinning, held by " + owner_name() + ")";
+    woken_[t.id] = 0;
     cpu_.spin_begin(t);
     while (owner_ != nullptr) {
-      woken_[t.id] = 0; // from here on, unlock() may wake us (once)
-      t.wake->acquire(); // unlock wakes the head; spinners are queued like sleepers
+      t.wake->acquire(); // an unlock woke us (spinners are queued like sleepers)
+      woken_[t.id] = 0;
     }
+    const bool pending = woken_[t.id] != 0; // woken while we were not waiting yet
+    take(t, t0);
+    if (pending)
+      t.wake->acquire(); // consume it: nobody else uses that token
     cpu_.spin_end(t);
-    waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &t));
-    t.waiting_for.clear();
-    acquired(t, t0, clock());
     return;
   }
-  waiters_.push_back(&t); // keeps its place until it gets the lock
   while (true) {
     t.waiting_for = "module_mutex (held by " + owner_name() + ")";
+    woken_[t.id] = 0;
     cpu_.block(t);
     rec_.set_state(t.id, State::lock_wait, clock(), t.core, t.module, t.step);
-    // Asleep from here: unlock() wakes us once. While awake (woken_ = 1) further wake-ups are
-    // no-ops, as wake_up_process() on a running task is; so no stale token is ever left on
-    // t.wake, which the CPU model also uses.
-    woken_[t.id] = 0;
-    t.wake->acquire();
+    t.wake->acquire(); // unlock() sets woken_ = 1 and posts one token
     if (params_.wakeup_us > 0) {
       rec_.set_state(t.id, State::runnable, clock(), t.core, t.module, t.step);
       simgrid::s4u::this_actor::sleep_for(params_.wakeup_us * 1e-6);
@@ -131,6 +136,11 @@ void KMutex::lock_steal(Task& t, double t0) {
     XBT_DEBUG("%s: woken but module_mutex was taken by %s; sleeps again", rec_.tasks[t.id].name.c_str(),
               owner_name().c_str());
   }
+  take(t, t0);
+}
+
+/// Stealing discipline: the lock is free; take it and leave the queue, in one atomic step.
+void KMutex::take(Task& t, double t0) {
   waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &t));
   t.waiting_for.clear();
   acquired(t, t0, clock());

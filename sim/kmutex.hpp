@@ -42,6 +42,7 @@ private:
   void lock_handoff(Task& t, double t0);
   void lock_steal(Task& t, double t0);
   void acquired(Task& t, double t0, double at);
+  void take(Task& t, double t0);
   LoadRecord* load_of(const Task& t); ///< never cached across a blocking call: loads may grow
   std::string owner_name() const;
 

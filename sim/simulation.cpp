@@ -64,6 +64,10 @@ private:
   void finish(Task& t);
   std::uint32_t step_id(const Step& s);
   void check_finished();
+  /// Runs an actor's body; an exception (a model bug, a runaway duration) ends the whole run
+  /// cleanly instead of aborting the process (SimGrid aborts on an exception leaving an actor).
+  template <class F> void guarded(F&& body);
+  std::string error_; ///< the first error raised inside an actor
 
   const Scenario& sc_;
   const Workload& w_;
@@ -85,11 +89,22 @@ private:
   std::uint32_t step_startup_ = 0, step_check_ = 0, step_read_ = 0, step_event_ = 0, step_spawn_ = 0;
 };
 
+template <class F> void Sim::guarded(F&& body) {
+  try {
+    body();
+  } catch (const std::exception& e) {
+    if (error_.empty())
+      error_ = e.what();
+    s4u::Actor::kill_all(); // every other actor; this one returns
+  }
+}
+
 Task& Sim::new_task(const std::string& name, long ev) {
   tasks_.emplace_back();
   Task& t = tasks_.back();
   t.id = rec().add_task(name, ev, s4u::Engine::get_clock());
   t.wake = s4u::Semaphore::create(0);
+  t.cpu_grant = s4u::Semaphore::create(0);
   demand_.push_back(0.0);
   return t;
 }
@@ -145,7 +160,7 @@ void Sim::udevd() {
     demand_[t.id] += u.spawn_us / (sc_.machine.speed * 1e6);
     Task& child = new_task("modprobe-" + std::to_string(ev), static_cast<long>(ev));
     const size_t id = child.id;
-    s4u::Actor::create(rec().tasks[id].name, host_, [this, ev, id] { modprobe(ev, id); });
+    s4u::Actor::create(rec().tasks[id].name, host_, [this, ev, id] { guarded([&] { modprobe(ev, id); }); });
     res_.modprobe_runs++;
   }
   cpu_->block(t);
@@ -421,8 +436,10 @@ void Sim::run(const std::vector<std::string>& engine_args) {
   cpu_ = CpuModel::create(sc_.machine, sc_.kernel.preemption == Preemption::full, host_, rec());
   mutex_ = std::make_unique<KMutex>(*cpu_, rec(), sc_.kernel.mutex);
   slots_ = s4u::Semaphore::create(static_cast<unsigned>(sc_.userspace.udev.children_max));
-  s4u::Actor::create("udevd", host_, [this] { udevd(); });
+  s4u::Actor::create("udevd", host_, [this] { guarded([this] { udevd(); }); });
   e.run();
+  if (!error_.empty())
+    throw SimulationError(error_);
   if (deadlock)
     XBT_DEBUG("SimGrid reported a deadlock");
   check_finished();

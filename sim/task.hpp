@@ -11,7 +11,8 @@ namespace kmodsim::sim {
 
 struct Task {
   std::uint32_t id = 0;             ///< recorder task id
-  simgrid::s4u::SemaphorePtr wake;  ///< private: a core handed over, a dependency gone live
+  simgrid::s4u::SemaphorePtr wake;  ///< private: woken by module_mutex or a dependency gone live
+  simgrid::s4u::SemaphorePtr cpu_grant; ///< private to the run-queue CPU models: a core handed over
   int core = -1;                    ///< run-queue models: the core held, -1 if none
   bool on_cpu = false;              ///< holds a core (run-queue) / is runnable (fluid)
   bool holds_lock = false;          ///< owns module_mutex
