@@ -1,0 +1,123 @@
+// Internal to the config loader: the merged YAML document, safe reading of config files, and
+// the typed Reader whose every error names file:line:col and key path.
+#pragma once
+
+#include "kmodsim/config.hpp"
+#include "kmodsim/limits.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace kmodsim::detail {
+
+/// The merged document: one YAML tree, and for each key path the file it came from.
+struct Doc {
+  YAML::Node root;
+  std::vector<std::pair<std::string, std::string>> origins; // (path prefix, file); later wins
+  std::map<std::string, YAML::Mark> key_marks; // where a key was written, for keys copied into new maps
+  /// The file and key path of the longest prefix of `path` that has an origin.
+  const std::string& origin(const std::string& path) const;
+};
+
+std::string join(const std::string& path, const std::string& key);
+
+/// Throws ConfigError "file:line:col: path: msg" (no line for a --set, whose text is the file).
+[[noreturn]] void fail_at(const std::string& file, const YAML::Mark& mark, const std::string& path,
+                          const std::string& msg);
+
+/// Reads a config file: only a regular file (a directory, FIFO or device is an error, never a
+/// hang), at most limits::kMaxConfigFileBytes, valid YAML with a mapping at the top and no
+/// duplicate keys. Errors name the referrer (file, mark, key path) when there is one.
+YAML::Node load_yaml_file(const std::string& file, const std::string& referrer, const YAML::Mark& mark,
+                          const std::string& path);
+/// Parses YAML text from `where` (a file or a --set), rejecting duplicate keys.
+YAML::Node parse_yaml(const std::string& text, const std::string& where);
+
+/// A map key as a string; a key that is not a plain scalar is an error at its position.
+std::string key_string(const YAML::Node& key, const std::string& file, const std::string& path);
+
+/// Deep-merge `over` into `base` (maps merge key by key; anything else replaces).
+void deep_merge(YAML::Node base, const YAML::Node& over, const std::string& path, const std::string& file, Doc& doc);
+
+/// Typed reading with validation.
+class Reader {
+public:
+  Reader(const Doc& doc, YAML::Node node, std::string path) : doc_(doc), node_(std::move(node)), path_(std::move(path)) {}
+
+  const std::string& path() const { return path_; }
+  const YAML::Node& node() const { return node_; }
+  const Doc& doc() const { return doc_; }
+  [[noreturn]] void fail(const std::string& msg) const;
+  /// The mark of this node, or of the nearest key that names it (nodes built by merging have none).
+  YAML::Mark mark() const;
+
+  bool has(const std::string& key) const { return node_.IsMap() && node_[key].IsDefined() && !node_[key].IsNull(); }
+  Reader child(const std::string& key) const { return Reader(doc_, node_[key], join(path_, key)); }
+  Reader at(size_t i) const { return Reader(doc_, node_[i], join(path_, std::to_string(i))); }
+  size_t size() const { return node_.size(); }
+  /// The keys of this map, in order, each checked to be a plain string.
+  std::vector<std::string> keys() const;
+
+  void expect_map() const;
+  void expect_seq() const;
+  /// A list of at most `max` elements.
+  void expect_seq(long long max) const;
+  /// Unknown keys are errors, with a "did you mean".
+  void allow_keys(const std::vector<std::string>& allowed) const;
+  Reader required(const std::string& key) const;
+
+  double as_double() const;
+  long long as_int() const;
+  bool as_bool() const;
+  /// A string: valid UTF-8 without control characters.
+  std::string as_string() const;
+
+  double get_double(const std::string& key, double def, double lo, double hi) const;
+  /// A number in a documented plausible range (limits.hpp); `zero_ok`: 0 also allowed (= off).
+  double get_ranged(const std::string& key, double def, const limits::Range& r, bool zero_ok = false) const;
+  void check_range(double v, const limits::Range& r, bool zero_ok = false) const;
+  long long get_int(const std::string& key, long long def, long long lo, long long hi) const;
+  std::string get_string(const std::string& key, const std::string& def) const {
+    return has(key) ? child(key).as_string() : def;
+  }
+  bool get_bool(const std::string& key, bool def) const { return has(key) ? child(key).as_bool() : def; }
+
+  template <class E> E get_enum(const std::string& key, E def, const std::vector<E>& values) const {
+    if (!has(key))
+      return def;
+    Reader r = child(key);
+    std::string s = r.as_string();
+    std::vector<std::string> names;
+    for (E e : values) {
+      if (s == to_string(e))
+        return e;
+      names.emplace_back(to_string(e));
+    }
+    r.fail_unknown(s, names);
+  }
+  [[noreturn]] void fail_unknown(const std::string& value, const std::vector<std::string>& names) const;
+
+  static std::string fmt_num(double v);
+
+private:
+  const Doc& doc_;
+  YAML::Node node_;
+  std::string path_;
+};
+
+void check_schema(const Reader& r);
+
+// The sections (config_sections.cpp).
+Calibration read_calibration(const Reader& r);
+Machine read_machine(const Reader& r);
+Kernel read_kernel(const Reader& r, const Calibration& cal);
+Workload read_workload(const Reader& r);
+Userspace read_userspace(const Reader& r, const Calibration& cal);
+Variability read_variability(const Reader& r);
+Outputs read_outputs(const Reader& r);
+
+} // namespace kmodsim::detail

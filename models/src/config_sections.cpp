@@ -1,0 +1,363 @@
+// The sections of a scenario (calibration, machine, kernel, workload, userspace), read from
+// the merged document into typed structs. Every number is checked against its plausible range
+// (kmodsim/limits.hpp, docs/config.md "Ranges").
+#include "config_doc.hpp"
+#include "kmodsim/depgraph.hpp"
+
+#include <cmath>
+#include <map>
+#include <unordered_map>
+
+namespace kmodsim::detail {
+
+// --- calibration -----------------------------------------------------------------------------
+
+Calibration read_calibration(const Reader& r) {
+  r.allow_keys({"schema_version", "name", "reference", "coefficients"});
+  check_schema(r);
+  Calibration c;
+  c.name = r.get_string("name", "");
+  c.reference = r.get_string("reference", "");
+  if (r.has("coefficients")) {
+    Reader cs = r.child("coefficients");
+    cs.expect_map();
+    for (const std::string& key : cs.keys()) {
+      Reader e = cs.child(key);
+      Coefficient co;
+      if (e.node().IsScalar()) {
+        co.value = e.as_double();
+      } else {
+        e.allow_keys({"value", "unit", "source"});
+        co.value = e.required("value").as_double();
+        co.unit = e.get_string("unit", "");
+        co.source = e.get_string("source", "");
+      }
+      if (co.value < 0)
+        e.fail("coefficient must be >= 0, got " + Reader::fmt_num(co.value));
+      (e.node().IsScalar() ? e : e.child("value")).check_range(co.value, limits::kCostUs);
+      c.coefficients[key] = co;
+    }
+  }
+  return c;
+}
+
+/// A scalar cost: a literal number (>= 0) or the name of a calibration coefficient.
+double read_cost_scalar(const Reader& r, const Calibration& cal, std::string* name) {
+  if (!r.node().IsScalar())
+    r.fail("expected a number or a calibration coefficient name");
+  const std::string s = r.node().Scalar();
+  double v;
+  try {
+    v = r.node().as<double>();
+  } catch (const YAML::BadConversion&) {
+    auto it = cal.coefficients.find(s);
+    if (it == cal.coefficients.end()) {
+      std::vector<std::string> names;
+      for (const auto& kv : cal.coefficients)
+        names.push_back(kv.first);
+      std::string msg = "'" + s + "' is neither a number nor a coefficient of calibration '" + cal.name + "'";
+      std::string dym = did_you_mean(s, names);
+      if (!dym.empty())
+        msg += " (did you mean '" + dym + "'?)";
+      r.fail(msg);
+    }
+    if (name)
+      *name = s;
+    return it->second.value;
+  }
+  if (!std::isfinite(v))
+    r.fail("expected a finite number");
+  if (v < 0)
+    r.fail("cost must be >= 0, got " + Reader::fmt_num(v));
+  r.check_range(v, limits::kCostUs);
+  return v;
+}
+
+double get_cost_scalar(const Reader& r, const std::string& key, const Calibration& cal, double def) {
+  return r.has(key) ? read_cost_scalar(r.child(key), cal, nullptr) : def;
+}
+
+CostExpr read_cost(const Reader& r, const Calibration& cal) {
+  CostExpr e;
+  if (r.node().IsScalar()) { // shorthand: a constant
+    CostTerm t;
+    t.coef = read_cost_scalar(r, cal, &t.coef_name);
+    e.terms.push_back(t);
+    return e;
+  }
+  r.allow_keys(feature_names());
+  for (const std::string& key : r.keys()) {
+    CostTerm t;
+    t.feature = feature_from_string(key);
+    t.coef = read_cost_scalar(r.child(key), cal, &t.coef_name);
+    e.terms.push_back(t);
+  }
+  return e;
+}
+
+// --- machine ---------------------------------------------------------------------------------
+
+Machine read_machine(const Reader& r) {
+  r.allow_keys({"schema_version", "name", "description", "cores", "speed", "disk", "scheduler"});
+  check_schema(r);
+  Machine m;
+  m.name = r.get_string("name", "machine");
+  m.description = r.get_string("description", "");
+  r.required("cores");
+  m.cores = static_cast<int>(r.get_int("cores", 0, 1, limits::kMaxCores));
+  m.speed = r.get_ranged("speed", 1.0, limits::kSpeed);
+  if (r.has("disk")) {
+    Reader d = r.child("disk");
+    d.allow_keys({"read_mbps", "latency_ms"});
+    m.disk.read_mbps = d.get_ranged("read_mbps", 0.0, limits::kReadMbps, true);
+    m.disk.latency_ms = d.get_ranged("latency_ms", 0.0, limits::kLatencyMs);
+  }
+  if (r.has("scheduler")) {
+    Reader s = r.child("scheduler");
+    s.allow_keys({"model", "slice_ms"});
+    m.scheduler.model = s.get_enum("model", SchedulerModel::time_slice,
+                                   {SchedulerModel::processor_sharing, SchedulerModel::time_slice,
+                                    SchedulerModel::run_to_block});
+    m.scheduler.slice_ms = s.get_ranged("slice_ms", 4.0, limits::kSliceMs);
+  }
+  return m;
+}
+
+// --- kernel ----------------------------------------------------------------------------------
+
+constexpr int kMaxGroupDepth = 8; // the simulator interprets groups recursively on small actor stacks
+
+Step read_step(const Reader& r, const Calibration& cal, LockKind enclosing, int depth = 0) {
+  if (depth >= kMaxGroupDepth)
+    r.fail("groups nest deeper than " + std::to_string(kMaxGroupDepth) + " levels");
+  r.allow_keys({"name", "lock", "repeat", "effect", "cost", "wait", "steps", "only_if"});
+  Step s;
+  s.name = r.required("name").as_string();
+  if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+                            std::string::npos)
+    r.child("name").fail("step names use letters, digits, '_', '.' and '-' only");
+  if (r.has("only_if")) {
+    Reader o = r.child("only_if");
+    try {
+      s.only_if = feature_from_string(o.as_string());
+      s.has_only_if = true;
+    } catch (const std::invalid_argument&) {
+      std::string dym = did_you_mean(o.as_string(), feature_names());
+      o.fail("unknown feature '" + o.as_string() + "'" + (dym.empty() ? "" : " (did you mean '" + dym + "'?)"));
+    }
+  }
+  s.loc = {r.doc().origin(r.path()), r.node().Mark().line + 1, r.node().Mark().column + 1};
+  s.lock = r.get_enum("lock", LockKind::none, {LockKind::none, LockKind::module_mutex, LockKind::preempt_off});
+  s.repeat = r.get_enum("repeat", Repeat::once, {Repeat::once, Repeat::per_undef_symbol, Repeat::per_export, Repeat::per_cpu});
+  s.effect = r.get_enum("effect", Effect::none,
+                        {Effect::none, Effect::duplicate_check, Effect::sysfs_claim, Effect::resolve_symbol, Effect::verify_exports,
+                         Effect::list_add, Effect::init, Effect::live});
+  if (s.lock == LockKind::module_mutex && enclosing == LockKind::module_mutex)
+    r.child("lock").fail("module_mutex is already held by an enclosing group (it is not recursive)");
+  if (r.has("cost"))
+    s.cost = read_cost(r.child("cost"), cal);
+  if (r.has("wait"))
+    s.wait = read_cost(r.child("wait"), cal);
+  if (r.has("steps")) {
+    Reader ss = r.child("steps");
+    ss.expect_seq(1000);
+    if (r.has("cost") || r.has("wait") || r.has("effect"))
+      r.fail("a group (with 'steps') takes no cost, wait or effect of its own");
+    LockKind inner = s.lock == LockKind::none ? enclosing : s.lock;
+    for (size_t i = 0; i < ss.size(); ++i)
+      s.steps.push_back(read_step(ss.at(i), cal, inner, depth + 1));
+    if (s.steps.empty())
+      ss.fail("a group needs at least one step");
+  }
+  if (s.effect == Effect::resolve_symbol && s.repeat != Repeat::per_undef_symbol)
+    r.fail("effect resolve_symbol needs repeat: per_undef_symbol");
+  if (s.effect == Effect::verify_exports && s.repeat != Repeat::once && s.repeat != Repeat::per_export)
+    r.fail("effect verify_exports needs repeat: once or per_export");
+  if (s.effect == Effect::init && s.repeat != Repeat::once)
+    r.fail("effect init runs once");
+  return s;
+}
+
+void count_effects(const std::vector<Step>& steps, std::map<Effect, int>& n) {
+  for (const auto& s : steps) {
+    n[s.effect]++;
+    count_effects(s.steps, n);
+  }
+}
+
+Kernel read_kernel(const Reader& r, const Calibration& cal) {
+  r.allow_keys({"schema_version", "name", "description", "preemption", "mutex", "use_module_timeout_s", "init_module"});
+  check_schema(r);
+  Kernel k;
+  k.name = r.get_string("name", "kernel");
+  k.description = r.get_string("description", "");
+  k.preemption = r.get_enum("preemption", Preemption::voluntary, {Preemption::voluntary, Preemption::full});
+  if (r.has("mutex")) {
+    Reader m = r.child("mutex");
+    m.allow_keys({"wakeup_us", "adaptive_spin", "handoff"});
+    k.mutex.wakeup_us = get_cost_scalar(m, "wakeup_us", cal, 0.0);
+    k.mutex.adaptive_spin = m.get_bool("adaptive_spin", false);
+    k.mutex.handoff = m.get_bool("handoff", false);
+  }
+  k.use_module_timeout_s = r.get_ranged("use_module_timeout_s", 30.0, limits::kTimeoutS);
+  Reader steps = r.required("init_module");
+  steps.expect_seq(1000);
+  for (size_t i = 0; i < steps.size(); ++i)
+    k.init_module.push_back(read_step(steps.at(i), cal, LockKind::none));
+  std::map<Effect, int> n;
+  count_effects(k.init_module, n);
+  for (Effect e : {Effect::duplicate_check, Effect::sysfs_claim, Effect::list_add, Effect::init, Effect::live,
+                   Effect::verify_exports})
+    if (n[e] > 1)
+      steps.fail(std::string("effect ") + to_string(e) + " appears " + std::to_string(n[e]) + " times (at most once)");
+  for (Effect e : {Effect::list_add, Effect::init, Effect::live})
+    if (n[e] != 1)
+      steps.fail(std::string("the pipeline needs exactly one step with effect ") + to_string(e));
+  return k;
+}
+
+// --- workload --------------------------------------------------------------------------------
+
+Workload read_workload(const Reader& r) {
+  r.allow_keys({"schema_version", "name", "provenance", "kernel_exports", "index_modules", "modules", "uevents"});
+  check_schema(r);
+  Workload w;
+  w.name = r.get_string("name", "workload");
+  w.provenance = r.get_string("provenance", "");
+  w.kernel_exports = r.get_int("kernel_exports", 0, 0, 100000000);
+  w.index_modules = r.get_int("index_modules", 0, 0, 100000000);
+  Reader mods = r.required("modules");
+  mods.expect_seq(limits::kMaxModules);
+  std::unordered_map<std::string, size_t> index;
+  for (size_t i = 0; i < mods.size(); ++i) {
+    Reader m = mods.at(i);
+    m.allow_keys({"name", "size_kb", "init_kb", "file_kb", "undef_symbols", "dep_symbols", "relocations", "exports",
+                  "percpu_kb", "deps", "init"});
+    Module mod;
+    mod.name = m.required("name").as_string();
+    if (mod.name.empty())
+      m.child("name").fail("module name is empty");
+    if (mod.name.size() > 255 ||
+        mod.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+@-") != std::string::npos)
+      m.child("name").fail("module names use letters, digits and '_.+@-' only, at most 255 characters");
+    mod.loc = {r.doc().origin(m.path()), m.node().Mark().line + 1, m.node().Mark().column + 1};
+    mod.size_kb = m.get_ranged("size_kb", 0.0, limits::kSizeKb);
+    mod.init_kb = m.get_ranged("init_kb", 0.0, limits::kSizeKb);
+    if (mod.init_kb > mod.size_kb)
+      m.child("init_kb").fail("init_kb exceeds size_kb");
+    mod.file_kb = m.get_ranged("file_kb", 0.0, limits::kSizeKb);
+    mod.undef_symbols = m.get_int("undef_symbols", 0, 0, 10000000);
+    mod.dep_symbols = m.get_int("dep_symbols", 0, 0, 10000000);
+    if (mod.dep_symbols > mod.undef_symbols)
+      m.child("dep_symbols").fail("dep_symbols exceeds undef_symbols");
+    mod.relocations = m.get_int("relocations", 0, 0, 1000000000);
+    mod.exports = m.get_int("exports", 0, 0, 10000000);
+    mod.percpu_kb = m.get_ranged("percpu_kb", 0.0, limits::kSizeKb);
+    if (m.has("deps")) {
+      Reader d = m.child("deps");
+      d.expect_seq(limits::kMaxDepsPerModule);
+      for (size_t j = 0; j < d.size(); ++j)
+        mod.deps.push_back(d.at(j).as_string());
+    }
+    if (mod.dep_symbols > 0 && mod.deps.empty())
+      m.child("dep_symbols").fail("dep_symbols > 0 but the module has no deps");
+    if (m.has("init")) {
+      Reader in = m.child("init");
+      in.allow_keys({"cpu_us", "wait_ms"});
+      mod.init.cpu_us = in.get_ranged("cpu_us", 0.0, limits::kInitCpuUs);
+      mod.init.wait_ms = in.get_ranged("wait_ms", 0.0, limits::kInitWaitMs);
+    }
+    if (!index.emplace(mod.name, i).second)
+      m.child("name").fail("duplicate module '" + mod.name + "'");
+    w.modules.push_back(std::move(mod));
+  }
+  // references
+  std::vector<std::string> names;
+  for (const auto& m : w.modules)
+    names.push_back(m.name);
+  for (size_t i = 0; i < w.modules.size(); ++i)
+    for (size_t j = 0; j < w.modules[i].deps.size(); ++j) {
+      const auto& d = w.modules[i].deps[j];
+      if (!index.count(d)) {
+        std::string msg = "module '" + w.modules[i].name + "' depends on unknown module '" + d + "'";
+        std::string dym = did_you_mean(d, names);
+        if (!dym.empty())
+          msg += " (did you mean '" + dym + "'?)";
+        mods.at(i).child("deps").at(j).fail(msg);
+      }
+      if (d == w.modules[i].name)
+        mods.at(i).child("deps").at(j).fail("module '" + d + "' depends on itself");
+    }
+  if (r.has("uevents")) {
+    Reader ev = r.child("uevents");
+    ev.expect_seq(limits::kMaxUevents);
+    for (size_t i = 0; i < ev.size(); ++i) {
+      Reader e = ev.at(i);
+      e.allow_keys({"device", "module"});
+      Uevent u;
+      u.device = e.get_string("device", "");
+      u.module = e.has("module") ? e.child("module").as_string() : "";
+      u.loc = {r.doc().origin(e.path()), e.node().Mark().line + 1, e.node().Mark().column + 1};
+      if (!u.module.empty() && !index.count(u.module)) {
+        std::string msg = "uevent requests unknown module '" + u.module + "'";
+        std::string dym = did_you_mean(u.module, names);
+        if (!dym.empty())
+          msg += " (did you mean '" + dym + "'?)";
+        e.child("module").fail(msg);
+      }
+      w.uevents.push_back(std::move(u));
+    }
+  }
+  // cycles: reported with the full path
+  DepGraph g(w);
+  auto cycle = g.find_cycle();
+  if (!cycle.empty()) {
+    std::string p;
+    for (size_t i = 0; i < cycle.size(); ++i)
+      p += (i ? " -> " : "") + w.modules[cycle[i]].name;
+    p += " -> " + w.modules[cycle[0]].name;
+    mods.at(cycle[0]).child("deps").fail("dependency cycle: " + p);
+  }
+  return w;
+}
+
+// --- userspace, variability ------------------------------------------------------------------
+
+Userspace read_userspace(const Reader& r, const Calibration& cal) {
+  r.allow_keys({"udev", "modprobe"});
+  Userspace u;
+  if (r.has("udev")) {
+    Reader d = r.child("udev");
+    d.allow_keys({"children_max", "event_us", "spawn_us"});
+    u.udev.children_max = static_cast<int>(d.get_int("children_max", 64, 1, 10000000));
+    u.udev.event_us = get_cost_scalar(d, "event_us", cal, 0.0);
+    u.udev.spawn_us = get_cost_scalar(d, "spawn_us", cal, 0.0);
+  }
+  if (r.has("modprobe")) {
+    Reader m = r.child("modprobe");
+    m.allow_keys({"startup_us", "index_us_per_module", "check_us", "check_us_per_loaded"});
+    u.modprobe.startup_us = get_cost_scalar(m, "startup_us", cal, 0.0);
+    u.modprobe.index_us_per_module = get_cost_scalar(m, "index_us_per_module", cal, 0.0);
+    u.modprobe.check_us = get_cost_scalar(m, "check_us", cal, 0.0);
+    u.modprobe.check_us_per_loaded = get_cost_scalar(m, "check_us_per_loaded", cal, 0.0);
+  }
+  return u;
+}
+
+Variability read_variability(const Reader& v) {
+  v.allow_keys({"cost_cv", "init_wait_cv", "shuffle_uevents"});
+  Variability out;
+  out.cost_cv = v.get_double("cost_cv", 0.0, 0.0, 10.0);
+  out.init_wait_cv = v.get_double("init_wait_cv", 0.0, 0.0, 10.0);
+  out.shuffle_uevents = v.get_bool("shuffle_uevents", false);
+  return out;
+}
+
+Outputs read_outputs(const Reader& o) {
+  o.allow_keys({"timeline"});
+  Outputs out;
+  out.timeline = o.get_bool("timeline", true);
+  return out;
+}
+
+} // namespace kmodsim::detail
