@@ -6,6 +6,7 @@
 #include <kmodsim/depgraph.hpp>
 #include <kmodsim/estimate.hpp>
 #include <kmodsim/import/import.hpp>
+#include <kmodsim/limits.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -29,7 +30,7 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {
 
 int cmd_run(const std::string& scenario, const std::vector<std::string>& sets, const std::string& seed,
             std::string out_dir, bool json, bool quiet, const std::vector<std::string>& logs,
-            const std::vector<std::string>& cfgs) {
+            const std::vector<std::string>& cfgs, double max_sim_time) {
   auto overrides = parse_overrides(sets);
   if (!seed.empty())
     overrides.push_back({"seed", seed});
@@ -39,12 +40,13 @@ int cmd_run(const std::string& scenario, const std::vector<std::string>& sets, c
   if (out_dir.empty())
     out_dir = (fs::path("results") / s.name).string();
   sim::prepare_output_dir(out_dir); // before the run: a refused folder costs nothing
-  std::vector<std::string> engine_args;
+  sim::SimOptions opt;
   for (const auto& l : logs)
-    engine_args.push_back("--log=" + l);
+    opt.engine_args.push_back("--log=" + l);
   for (const auto& c : cfgs)
-    engine_args.push_back("--cfg=" + c);
-  sim::Results r = sim::simulate(s, engine_args);
+    opt.engine_args.push_back("--cfg=" + c);
+  opt.max_sim_time_s = max_sim_time;
+  sim::Results r = sim::simulate(s, opt);
   auto summary = sim::make_summary(s, r, sha);
   sim::write_outputs(out_dir, s, config, r, summary);
   if (json)
@@ -158,7 +160,8 @@ int main(int argc, char** argv) {
   bool json = false, quiet = false, dot = false;
 
   auto* run = app.add_subcommand("run", "simulate a scenario and write summary.json, modules.csv, timeline.csv");
-  run->add_option("scenario", scenario, "scenario YAML file")->required()->check(CLI::ExistingFile);
+  double max_sim_time = limits::kDefaultMaxSimTimeS;
+  run->add_option("scenario", scenario, "scenario YAML file")->required();
   run->add_option("--set", sets, "override a config field: key.path=value (repeatable)");
   run->add_option("--seed", seed, "random seed (same as --set seed=N)");
   run->add_option("--out", out_dir, "output folder (default results/<scenario name>/)");
@@ -166,22 +169,24 @@ int main(int argc, char** argv) {
   run->add_flag("-q,--quiet", quiet, "print nothing on success");
   run->add_option("--log", logs, "SimGrid log setting, e.g. kmodsim.thres:debug (repeatable)");
   run->add_option("--cfg", cfgs, "SimGrid configuration item, e.g. contexts/factory:thread (repeatable)");
+  run->add_option("--max-sim-time", max_sim_time,
+                  "end a run whose simulated clock passes this many seconds (exit 1; default 3600)")
+      ->check(CLI::Range(1e-6, 1e9));
 
   auto* validate = app.add_subcommand("validate", "load and check a scenario; print nothing but errors");
-  validate->add_option("scenario", scenario, "scenario YAML file")->required()->check(CLI::ExistingFile);
+  validate->add_option("scenario", scenario, "scenario YAML file")->required();
   validate->add_option("--set", sets, "override a config field: key.path=value (repeatable)");
 
   auto* config = app.add_subcommand("config", "print the fully resolved scenario as YAML");
-  config->add_option("scenario", scenario, "scenario YAML file")->required()->check(CLI::ExistingFile);
+  config->add_option("scenario", scenario, "scenario YAML file")->required();
   config->add_option("--set", sets, "override a config field: key.path=value (repeatable)");
 
   auto* graph = app.add_subcommand("graph", "dependency graph of a workload: order, depth, width, critical path");
-  graph->add_option("workload", workload, "workload YAML file")->required()->check(CLI::ExistingFile);
+  graph->add_option("workload", workload, "workload YAML file")->required();
   graph->add_flag("--dot", dot, "print Graphviz instead");
   std::string graph_scenario;
   graph->add_option("--scenario", graph_scenario,
-                    "weigh the critical path by this scenario's kernel and machine (seconds)")
-      ->check(CLI::ExistingFile);
+                    "weigh the critical path by this scenario's kernel and machine (seconds)");
 
   ImportArgs ia;
   auto* imp = app.add_subcommand("import", "import a kernel module tree (modules.dep + .ko) as a workload YAML");
@@ -199,12 +204,15 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::Success& e) { // --help, --version
     return app.exit(e);
+  } catch (const CLI::ParseError& e) { // one line, exit 2 like every other bad input
+    std::cerr << "error: " << e.what() << " (kmodsim --help)\n";
+    return 2;
   }
   try {
     if (*run)
-      return cmd_run(scenario, sets, seed, out_dir, json, quiet, logs, cfgs);
+      return cmd_run(scenario, sets, seed, out_dir, json, quiet, logs, cfgs, max_sim_time);
     if (*validate) {
       load_scenario(scenario, parse_overrides(sets));
       return 0;
@@ -228,6 +236,12 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const sim::SimulationError& e) {
     std::cerr << "simulation error: " << e.what() << "\n";
+    return 1;
+  } catch (const OutputError& e) { // the run could not finish writing (disk full, ...)
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "error: out of memory\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";

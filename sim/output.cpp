@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/os.h>
+#include <kmodsim/atomic_file.hpp>
 #include <openssl/evp.h>
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/version.h>
@@ -90,36 +91,63 @@ std::string human_summary(const nlohmann::ordered_json& j) {
                      j["cpu"]["utilization"].get<double>());
 }
 
-void prepare_output_dir(const std::string& dir_s) {
-  const fs::path dir(dir_s);
-  std::error_code ec;
-  if (fs::exists(dir, ec)) {
-    if (!fs::is_directory(dir, ec))
-      throw std::runtime_error(dir.string() + ": exists and is not a directory");
-    bool ours = fs::exists(dir / "summary.json");
-    bool empty = fs::directory_iterator(dir) == fs::directory_iterator();
-    if (!ours && !empty)
-      throw std::runtime_error(dir.string() +
-                               ": not empty and not a kmodsim run folder (no summary.json); refusing to write into it");
-  }
-  fs::create_directories(dir, ec);
-  if (ec)
-    throw std::runtime_error(dir.string() + ": cannot create directory: " + ec.message());
-}
-
 namespace {
 
-/// Writes through a temporary file renamed into place, so a crash never leaves half a file.
+constexpr const char* kMarker = ".kmodsim-run"; ///< marks a folder as kmodsim's own
+const char* const kOutputs[] = {"summary.json", "config.yaml", "modules.csv", "timeline.csv", kMarker};
+
+/// A temporary file kmodsim itself leaves behind when a run is killed mid-write.
+bool own_temp_file(const std::string& name) {
+  for (const char* o : kOutputs)
+    if (name == AtomicFile::temp_path(o))
+      return true;
+  return false;
+}
+
+/// Writes one output file completely or not at all (AtomicFile); `body` appends to a buffer.
 template <class F> void write_file(const fs::path& path, F&& body) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    auto out = fmt::output_file(tmp.string());
-    body(out);
-  }
-  fs::rename(tmp, path);
+  AtomicFile f(path.string());
+  fmt::memory_buffer buf;
+  auto flush = [&] {
+    f.write(std::string_view(buf.data(), buf.size()));
+    buf.clear();
+  };
+  body(buf, flush);
+  flush();
+  f.commit();
 }
 
 } // namespace
+
+void prepare_output_dir(const std::string& dir_s) {
+  const fs::path dir(dir_s);
+  std::error_code ec;
+  const auto st = fs::status(dir, ec);
+  if (fs::exists(st)) {
+    if (!fs::is_directory(st))
+      throw OutputError(dir.string() + ": exists and is not a directory");
+    bool ours = fs::is_regular_file(fs::symlink_status(dir / kMarker, ec));
+    if (!ours) { // empty, or only temporary files of a kmodsim run killed before its marker
+      ours = true;
+      for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        ours = ours && own_temp_file(it->path().filename().string());
+      if (ec)
+        throw OutputError(dir.string() + ": cannot list: " + ec.message());
+    }
+    if (!ours)
+      throw OutputError(dir.string() + ": not empty and not a kmodsim run folder (no " + kMarker +
+                        " marker); refusing to write into it");
+  } else {
+    fs::create_directories(dir, ec);
+    if (ec)
+      throw OutputError(dir.string() + ": cannot create directory: " + ec.message());
+  }
+  if (!fs::is_regular_file(fs::symlink_status(dir / kMarker, ec))) {
+    AtomicFile m((dir / kMarker).string());
+    m.write("a kmodsim run folder: kmodsim may rewrite its outputs here; summary.json is written last\n");
+    m.commit();
+  }
+}
 
 void write_outputs(const std::string& dir_s, const Scenario& s, const std::string& config_yaml, const Results& r,
                    const nlohmann::ordered_json& summary) {
@@ -127,43 +155,62 @@ void write_outputs(const std::string& dir_s, const Scenario& s, const std::strin
   prepare_output_dir(dir_s);
   const auto& rec = r.rec;
   const auto& mods = s.workload.modules;
-  write_file(dir / "summary.json", [&](auto& out) { out.print("{}\n", summary.dump(2)); });
-  write_file(dir / "config.yaml", [&](auto& out) { out.print("{}", config_yaml); });
-  write_file(dir / "modules.csv", [&](auto& out) {
-    out.print("{}\n", kModulesCsvHeader);
+  // summary.json is the completion mark: gone first, written last, so a run killed on the way
+  // leaves a folder that is visibly incomplete (and reusable: it carries the marker).
+  remove_output(dir / "summary.json");
+  fsync_dir(dir.string());
+  write_file(dir / "config.yaml", [&](auto& out, auto&&) { fmt::format_to(std::back_inserter(out), "{}", config_yaml); });
+  write_file(dir / "modules.csv", [&](auto& out, auto&& flush) {
+    auto o = std::back_inserter(out);
+    fmt::format_to(o, "{}\n", kModulesCsvHeader);
     for (const auto& l : rec.loads) {
-      out.print("{},{},{},{},{:.9f},{:.9f},", mods[l.module].name, rec.tasks[l.task].name, rec.tasks[l.task].uevent,
-                to_string(l.outcome), l.requested, l.load_start);
+      fmt::format_to(o, "{},{},{},{},{:.9f},{:.9f},", mods[l.module].name, rec.tasks[l.task].name,
+                     rec.tasks[l.task].uevent, to_string(l.outcome), l.requested, l.load_start);
       if (l.load_end >= 0)
-        out.print("{:.9f}", l.load_end);
-      out.print(",");
+        fmt::format_to(o, "{:.9f}", l.load_end);
+      fmt::format_to(o, ",");
       if (l.init_end >= 0)
-        out.print("{:.9f}", l.init_end);
-      out.print(",{:.9f},{:.9f},{},{}\n", l.lock_wait, l.lock_hold, l.acquisitions, l.contentions);
+        fmt::format_to(o, "{:.9f}", l.init_end);
+      fmt::format_to(o, ",{:.9f},{:.9f},{},{}\n", l.lock_wait, l.lock_hold, l.acquisitions, l.contentions);
+      if (out.size() > (1u << 20))
+        flush();
     }
   });
-  if (!s.outputs.timeline) {
-    std::error_code ec;
-    fs::remove(dir / "timeline.csv", ec); // a stale one from an earlier run would mislead
-    return;
+  if (s.outputs.timeline) {
+    write_file(dir / "timeline.csv", [&](auto& out, auto&& flush) {
+      auto o = std::back_inserter(out);
+      fmt::format_to(o, "{}\n", kTimelineCsvHeader);
+      std::vector<size_t> order(rec.intervals.size());
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(),
+                       [&](size_t a, size_t b) { return rec.intervals[a].task < rec.intervals[b].task; });
+      static const std::string empty;
+      for (size_t i : order) {
+        const Interval& iv = rec.intervals[i];
+        const auto& ti = rec.tasks[iv.task];
+        fmt::format_to(o, "{},", ti.name);
+        if (ti.uevent >= 0)
+          fmt::format_to(o, "{}", ti.uevent);
+        fmt::format_to(o, ",{},{},{},{:.9f},{:.9f},{}\n", iv.module ? mods[iv.module - 1].name : empty,
+                       rec.step_names[iv.step], to_string(iv.state), iv.start, iv.end, iv.cpu);
+        if (out.size() > (1u << 20))
+          flush();
+      }
+    });
+  } else {
+    remove_output(dir / "timeline.csv"); // a stale one from an earlier run would mislead
   }
-  write_file(dir / "timeline.csv", [&](auto& out) {
-    out.print("{}\n", kTimelineCsvHeader);
-    std::vector<size_t> order(rec.intervals.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return rec.intervals[a].task < rec.intervals[b].task; });
-    static const std::string empty;
-    for (size_t i : order) {
-      const Interval& iv = rec.intervals[i];
-      const auto& ti = rec.tasks[iv.task];
-      out.print("{},", ti.name);
-      if (ti.uevent >= 0)
-        out.print("{}", ti.uevent);
-      out.print(",{},{},{},{:.9f},{:.9f},{}\n", iv.module ? mods[iv.module - 1].name : empty, rec.step_names[iv.step],
-                to_string(iv.state), iv.start, iv.end, iv.cpu);
-    }
+  write_file(dir / "summary.json", [&](auto& out, auto&&) {
+    fmt::format_to(std::back_inserter(out), "{}\n",
+                   summary.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   });
+}
+
+void remove_output(const fs::path& p) {
+  std::error_code ec;
+  fs::remove(p, ec);
+  if (ec)
+    throw OutputError(p.string() + ": cannot remove: " + ec.message());
 }
 
 } // namespace kmodsim::sim

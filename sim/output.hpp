@@ -3,8 +3,10 @@
 
 #include "simulation.hpp"
 
+#include <kmodsim/atomic_file.hpp>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <string>
 
 namespace kmodsim::sim {
@@ -22,12 +24,17 @@ nlohmann::ordered_json make_summary(const Scenario& s, const Results& r, const s
 /// A short human summary for the terminal.
 std::string human_summary(const nlohmann::ordered_json& summary);
 
-/// Refuses a folder that exists, is not empty and holds no summary.json (not a kmodsim run
-/// folder: nothing a user wrote is overwritten); creates it otherwise. Throws std::runtime_error.
+/// Accepts an empty folder, one carrying kmodsim's marker (.kmodsim-run), or one holding only
+/// kmodsim's own temporary files; refuses anything else (nothing a user wrote is overwritten).
+/// Creates the folder and its marker. Throws OutputError.
 void prepare_output_dir(const std::string& dir);
-/// Writes summary.json, config.yaml (`config_yaml`, the resolved scenario), modules.csv and
-/// timeline.csv (if enabled) into `dir`, each through a temporary file renamed into place.
+/// Writes config.yaml (`config_yaml`, the resolved scenario), modules.csv, timeline.csv (if
+/// enabled) and, last, summary.json into `dir`: summary.json is removed first and renamed into
+/// place last, each file through a fsynced temporary file, so a folder with summary.json is
+/// complete. Throws OutputError (a full disk, ...): the folder is then visibly incomplete.
 void write_outputs(const std::string& dir, const Scenario& s, const std::string& config_yaml, const Results& r,
                    const nlohmann::ordered_json& summary);
+/// Removes one output file if present. Throws OutputError.
+void remove_output(const std::filesystem::path& p);
 
 } // namespace kmodsim::sim

@@ -11,10 +11,12 @@
 #include <kmodsim/depgraph.hpp>
 #include <kmodsim/rng.hpp>
 
+#include <fmt/format.h>
 #include <simgrid/s4u.hpp>
 #include <xbt/log.h>
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <unordered_map>
 
@@ -40,10 +42,10 @@ struct LoadCtx {
 
 class Sim {
 public:
-  Sim(const Scenario& s, Results& r)
-      : sc_(s), w_(s.workload), res_(r), ks_(w_), graph_(w_), live_waiters_(w_.modules.size()) {}
+  Sim(const Scenario& s, Results& r, const SimOptions& opt)
+      : sc_(s), opt_(opt), w_(s.workload), res_(r), ks_(w_), graph_(w_), live_waiters_(w_.modules.size()) {}
 
-  void run(const std::vector<std::string>& engine_args);
+  void run();
 
 private:
   // actors
@@ -69,7 +71,13 @@ private:
   template <class F> void guarded(F&& body);
   std::string error_; ///< the first error raised inside an actor
 
+  /// A duration about to reach SimGrid (microseconds of reference CPU, or seconds off CPU):
+  /// finite and shorter than the run's time guard, else the run ends (a runaway input).
+  double checked_us(double us, const char* what) const;
+  double checked_s(double s, const char* what) const { return checked_us(s * 1e6, what) * 1e-6; }
+
   const Scenario& sc_;
+  const SimOptions& opt_;
   const Workload& w_;
   Results& res_;
   Recorder& rec() { return res_.rec; }
@@ -99,6 +107,18 @@ template <class F> void Sim::guarded(F&& body) {
   }
 }
 
+double Sim::checked_us(double us, const char* what) const {
+  // Checked against the clock, not only the duration: every piece of simulated time passes here,
+  // so a run ends at the guard however it got there (one huge cost or very many small ones).
+  const double end = s4u::Engine::get_clock() + us * 1e-6;
+  if (!std::isfinite(us) || us < 0 || end > opt_.max_sim_time_s)
+    throw SimulationError(fmt::format("{} would run until t = {:.6g} s, past the simulated-time guard of {:g} s "
+                                      "(--max-sim-time): a runaway scenario (check its costs and sizes), or raise "
+                                      "the guard",
+                                      what, end, opt_.max_sim_time_s));
+  return us;
+}
+
 Task& Sim::new_task(const std::string& name, long ev) {
   tasks_.emplace_back();
   Task& t = tasks_.back();
@@ -119,6 +139,7 @@ std::uint32_t Sim::step_id(const Step& s) {
 void Sim::off_cpu(Task& t, State st, double seconds) {
   if (seconds <= 0)
     return;
+  seconds = checked_s(seconds, "an off-CPU wait");
   cpu_->block(t);
   rec().set_state(t.id, st, s4u::Engine::get_clock(), -1, t.module, t.step);
   s4u::this_actor::sleep_for(seconds);
@@ -145,7 +166,7 @@ void Sim::udevd() {
   const auto& u = sc_.userspace.udev;
   for (size_t ev : order) {
     t.step = step_event_;
-    cpu_->run(t, u.event_us, Mode::user);
+    cpu_->run(t, checked_us(u.event_us, "udev_event"), Mode::user);
     demand_[t.id] += u.event_us / (sc_.machine.speed * 1e6);
     if (slots_->would_block()) { // children_max reached: wait for a child to exit
       cpu_->block(t);
@@ -156,7 +177,7 @@ void Sim::udevd() {
       slots_->acquire();
     }
     t.step = step_spawn_;
-    cpu_->run(t, u.spawn_us, Mode::user);
+    cpu_->run(t, checked_us(u.spawn_us, "udev_spawn"), Mode::user);
     demand_[t.id] += u.spawn_us / (sc_.machine.speed * 1e6);
     Task& child = new_task("modprobe-" + std::to_string(ev), static_cast<long>(ev));
     const size_t id = child.id;
@@ -182,7 +203,7 @@ void Sim::modprobe(size_t ev, size_t task) {
   t.step = step_startup_;
   const double startup = mp.startup_us + mp.index_us_per_module * static_cast<double>(
       w_.index_modules > 0 ? static_cast<size_t>(w_.index_modules) : w_.modules.size());
-  cpu_->run(t, startup, Mode::user);
+  cpu_->run(t, checked_us(startup, "modprobe_startup"), Mode::user);
   demand_[t.id] += startup / (sc_.machine.speed * 1e6);
 
   const std::string& target = w_.uevents[ev].module;
@@ -217,7 +238,8 @@ bool Sim::already_loaded(Task& t, size_t m) {
   const auto& mp = sc_.userspace.modprobe;
   t.step = step_check_;
   mutex_->lock(t);
-  const double us = mp.check_us + mp.check_us_per_loaded * static_cast<double>(ks_.loaded_modules());
+  const double us = checked_us(mp.check_us + mp.check_us_per_loaded * static_cast<double>(ks_.loaded_modules()),
+                               "already_loaded_check");
   cpu_->run(t, us, Mode::kernel);
   demand_[t.id] += us / (sc_.machine.speed * 1e6);
   const bool listed = ks_.on_list(m);
@@ -236,10 +258,11 @@ void Sim::read_ko(Task& t, size_t m) {
   cpu_->block(t);
   rec().set_state(t.id, State::io, s4u::Engine::get_clock(), -1, t.module, t.step);
   if (d.latency_ms > 0) {
-    s4u::this_actor::sleep_for(d.latency_ms * 1e-3);
+    s4u::this_actor::sleep_for(checked_s(d.latency_ms * 1e-3, "read_ko latency"));
     demand_[t.id] += d.latency_ms * 1e-3;
   }
   if (d.read_mbps > 0 && kb > 0) {
+    checked_s(kb * 1024.0 / (d.read_mbps * 1e6), "read_ko");
     disk_->read(static_cast<sg_size_t>(kb * 1024.0));
     demand_[t.id] += kb * 1024.0 / (d.read_mbps * 1e6);
   }
@@ -290,7 +313,7 @@ Outcome Sim::exec_leaf(Task& t, const Step& s, std::int64_t rep, LoadCtx& c) {
   const Features f = features(c.m);
   if (s.effect == Effect::init)
     rec().loads[static_cast<size_t>(t.load)].load_end = s4u::Engine::get_clock();
-  const double us = s.cost.eval_us(f) * c.cost_factor;
+  const double us = checked_us(s.cost.eval_us(f) * c.cost_factor, s.name.c_str());
   cpu_->run(t, us, Mode::kernel);
   demand_[t.id] += us / speed;
   if (t.holds_lock)
@@ -332,7 +355,7 @@ Outcome Sim::exec_leaf(Task& t, const Step& s, std::int64_t rep, LoadCtx& c) {
     break;
   case Effect::init: {
     const ModuleInit& in = w_.modules[c.m].init;
-    cpu_->run(t, in.cpu_us * c.cost_factor, Mode::kernel);
+    cpu_->run(t, checked_us(in.cpu_us * c.cost_factor, "module_init"), Mode::kernel);
     demand_[t.id] += in.cpu_us * c.cost_factor / speed;
     off_cpu(t, State::sleep, in.wait_ms * 1e-3 * c.wait_factor);
     rec().loads[static_cast<size_t>(t.load)].init_end = s4u::Engine::get_clock();
@@ -348,7 +371,7 @@ Outcome Sim::exec_leaf(Task& t, const Step& s, std::int64_t rep, LoadCtx& c) {
     break;
   }
   if (!s.wait.empty())
-    off_cpu(t, State::sleep, s.wait.eval_us(f) * 1e-6 * c.wait_factor);
+    off_cpu(t, State::sleep, checked_us(s.wait.eval_us(f) * c.wait_factor, s.name.c_str()) * 1e-6);
   return Outcome::loaded;
 }
 
@@ -395,7 +418,8 @@ void Sim::check_finished() {
     throw SimulationError("simulation ended with " + std::to_string(n) + " process(es) unfinished (deadlock?):" + stuck);
 }
 
-void Sim::run(const std::vector<std::string>& engine_args) {
+void Sim::run() {
+  const auto& engine_args = opt_.engine_args;
   std::vector<std::string> args = {"kmodsim", "--cfg=contexts/factory:raw", "--cfg=contexts/stack-size:128",
                                    "--cfg=contexts/guard-size:0", // no mprotect per actor: ~25% faster at 10^4 actors;
                                                                   // stacks stay shallow (group nesting <= 8, validated)
@@ -477,18 +501,25 @@ void Sim::run(const std::vector<std::string>& engine_args) {
     chain = std::max(chain, rec().tasks[i].start + demand_[i]);
   res_.cpu_work_s = cpu_->busy_s();
   res_.lower_bound_s = makespan_lower_bound(res_.locked_work_s, res_.cpu_work_s, sc_.machine.cores, chain);
-  if (res_.makespan + 1e-9 < res_.lower_bound_s)
+  if (!std::isfinite(res_.makespan))
+    throw SimulationError("model bug: the makespan is not finite");
+  if (res_.makespan > opt_.max_sim_time_s) // a wait no cost check saw (use_module's timeout)
+    throw SimulationError(fmt::format("the run ended at t = {:.6g} s, past the simulated-time guard of {:g} s "
+                                      "(--max-sim-time)", res_.makespan, opt_.max_sim_time_s));
+  if (res_.makespan + 1e-9 + 1e-12 * res_.lower_bound_s < res_.lower_bound_s)
     throw SimulationError("model bug: makespan " + std::to_string(res_.makespan) + " s is below the analytic lower bound " +
                           std::to_string(res_.lower_bound_s) + " s");
 }
 
 } // namespace
 
-Results simulate(const Scenario& s, const std::vector<std::string>& engine_args) {
+Results simulate(const Scenario& s, const SimOptions& opt) {
+  if (!(opt.max_sim_time_s > 0) || !std::isfinite(opt.max_sim_time_s))
+    throw SimulationError("the simulated-time guard must be a positive number of seconds");
   Results r;
   r.rec = Recorder(s.outputs.timeline);
-  Sim sim(s, r);
-  sim.run(engine_args);
+  Sim sim(s, r, opt);
+  sim.run();
   return r;
 }
 

@@ -7,6 +7,7 @@
 
 #include <kmodsim/config.hpp>
 #include <kmodsim/kernel_state.hpp>
+#include <kmodsim/limits.hpp>
 
 #include <memory>
 #include <stdexcept>
@@ -35,7 +36,13 @@ struct Results {
   double lower_bound_s = 0;
 };
 
-/// Runs the scenario. `engine_args` go to SimGrid (e.g. "--log=kmodsim.thres:debug").
-Results simulate(const Scenario& s, const std::vector<std::string>& engine_args = {});
+struct SimOptions {
+  std::vector<std::string> engine_args; ///< go to SimGrid (e.g. "--log=kmodsim.thres:debug")
+  /// A run whose simulated clock passes this ends with a SimulationError (a runaway, not a boot).
+  double max_sim_time_s = limits::kDefaultMaxSimTimeS;
+};
+
+/// Runs the scenario. Throws SimulationError when it cannot finish (deadlock, runaway, model bug).
+Results simulate(const Scenario& s, const SimOptions& opt = {});
 
 } // namespace kmodsim::sim

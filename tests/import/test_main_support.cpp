@@ -5,10 +5,16 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 namespace kmodsim::import::test {
@@ -120,6 +126,23 @@ void build_fixture_tree(const TempDir& dir, const std::string& variant) {
   write_bytes(dir / "kernel/drivers/fx/fx-b.ko.xz", compress_xz(read_bytes(fixture_obj("fx_b", variant))));
   write_bytes(dir / "kernel/drivers/fx/fx_c.ko.zst", compress_zstd(read_bytes(fixture_obj("fx_c", variant))));
   write_bytes(dir / "kernel/drivers/fx/fx_d.ko.gz", compress_gzip(a));
+}
+
+void make_fifo(const std::string& path) {
+  fs::create_directories(fs::path(path).parent_path());
+  if (::mkfifo(path.c_str(), 0600) != 0) throw std::runtime_error("mkfifo failed: " + path);
+}
+
+void without_blocking(const std::string& fifo, const std::function<void()>& fn) {
+  auto done = std::async(std::launch::async, fn);
+  if (done.wait_for(std::chrono::seconds(2)) == std::future_status::timeout) {
+    ADD_FAILURE() << "blocked on the FIFO " << fifo;
+    for (int i = 0; i < 2 && done.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready; ++i) {
+      const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  done.get();
 }
 
 void expect_import_error(const std::function<void()>& fn, std::initializer_list<std::string> parts) {

@@ -49,6 +49,13 @@ private:
 ///   kernel/drivers/fx/fx_d.ko.gz   (a copy of fx_a: its .modinfo says name=fx_a)
 void build_fixture_tree(const TempDir& dir, const std::string& variant = "native");
 
+/// Creates a FIFO at `path` (and its parent directories).
+void make_fifo(const std::string& path);
+
+/// Runs fn on another thread; if it has not returned after 2 s (blocked opening or reading the
+/// FIFO `fifo`), fails the test and unblocks it by opening the FIFO for writing.
+void without_blocking(const std::string& fifo, const std::function<void()>& fn);
+
 /// Runs fn, expects an ImportError whose message contains every one of `parts`.
 void expect_import_error(const std::function<void()>& fn, std::initializer_list<std::string> parts);
 

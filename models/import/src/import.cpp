@@ -4,6 +4,8 @@
 
 #include "kmodsim/import/decompress.hpp"
 #include "kmodsim/import/elf.hpp"
+#include "kmodsim/import/limits.hpp"
+#include "kmodsim/import/safe_io.hpp"
 #include "kmodsim/import/text_formats.hpp"
 
 #include <algorithm>
@@ -12,7 +14,11 @@
 #include <exception>
 #include <filesystem>
 #include <map>
+#include <new>
+#include <optional>
 #include <set>
+#include <stdexcept>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -42,9 +48,31 @@ std::string join(const std::string& dir, const std::string& path) {
   return (fs::path(dir) / path).string();
 }
 
-bool is_regular_file(const std::string& path) {
-  std::error_code ec;
-  return fs::is_regular_file(path, ec);
+/// Runs f(), turning what means "this file could not be processed" but is not an ImportError
+/// (memory exhaustion, a file system error) into an ImportError naming `path`.
+template <class F> auto guarded(const std::string& path, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const ImportError&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw ImportError::in_file(path, "out of memory");
+  } catch (const std::length_error&) {
+    throw ImportError::in_file(path, "out of memory");
+  } catch (const fs::filesystem_error& e) {
+    throw ImportError::in_file(e.path1().empty() ? path : e.path1().string(), e.code().message());
+  }
+}
+
+/// Reads an optional input file: nullopt if it does not exist; any other problem (a directory,
+/// a FIFO, too large, unreadable) is an error, as for a required one.
+std::optional<std::string> read_optional(const std::string& path, std::uint64_t max_bytes) {
+  try {
+    return read_regular_file(path, max_bytes);
+  } catch (const InputFileError& e) {
+    if (e.reason() == InputFileError::Reason::not_found) return std::nullopt;
+    throw;
+  }
 }
 
 /// The `depmod -b BASEDIR VERSION` a user should run for a modules directory.
@@ -63,15 +91,17 @@ std::string depmod_hint(const std::string& modules_dir) {
          " at BASEDIR/lib/modules/" + version + ")";
 }
 
-Tree load_tree(const std::string& modules_dir) {
+Tree load_tree(const std::string& modules_dir, std::uint64_t max_file_bytes) {
   Tree tree;
   tree.dep_file = join(modules_dir, "modules.dep");
-  if (!is_regular_file(tree.dep_file)) {
+  const std::optional<std::string> dep_text = read_optional(tree.dep_file, max_file_bytes);
+  if (!dep_text) {
     throw ImportError::in_file(tree.dep_file,
                                "not found: the module tree has not been indexed; run `" +
                                    depmod_hint(modules_dir) + "` first");
   }
-  const std::vector<DepLine> lines = parse_modules_dep(read_file(tree.dep_file), tree.dep_file);
+  const std::vector<DepLine> lines =
+      guarded(tree.dep_file, [&] { return parse_modules_dep(*dep_text, tree.dep_file); });
   tree.modules.reserve(lines.size());
   for (const DepLine& l : lines) {
     TreeModule m;
@@ -90,10 +120,23 @@ Tree load_tree(const std::string& modules_dir) {
                                      ") has the same name as the module of line " +
                                      std::to_string(tree.modules[it->second].line));
     }
-    if (!is_regular_file(m.file)) {
+    FileKind kind = FileKind::missing;
+    try {
+      kind = input_file_kind(m.file);
+    } catch (const InputFileError& e) {
+      throw ImportError::at_line(tree.dep_file, l.line,
+                                 "module file " + quote_for_message(l.path) + ": " + e.what());
+    }
+    if (kind == FileKind::missing) {
       throw ImportError::at_line(tree.dep_file, l.line,
                                  "module file " + quote_for_message(l.path) + " not found (" +
                                      m.file + ")");
+    }
+    if (kind != FileKind::regular) {
+      throw ImportError::at_line(tree.dep_file, l.line,
+                                 "module file " + quote_for_message(l.path) + " is " +
+                                     file_kind_name(kind) + ", not a regular file (" + m.file +
+                                     ")");
     }
     tree.modules.push_back(std::move(m));
   }
@@ -154,14 +197,37 @@ void check_acyclic(const Tree& tree) {
   }
 }
 
+/// Reads one module within a budget: a normal reservation first; if the budget runs short
+/// while other threads hold it, again with an exclusive one (see MemoryBudget).
+ModuleFeatures read_one(const TreeModule& m, const ImportOptions& options, MemoryBudget& budget,
+                        std::size_t& disk_bytes) {
+  // Name the file on disk; for a compressed module say that offsets are in its contents.
+  const std::string source =
+      compression_from_path(m.file) == Compression::none ? m.file : m.file + " (decompressed)";
+  for (bool exclusive = false;; exclusive = true) {
+    BudgetReservation reservation(budget, exclusive);
+    try {
+      const std::string elf = read_module_file(m.file, &disk_bytes, options.max_module_bytes,
+                                               options.max_file_bytes, &reservation);
+      return extract_module_features(elf, source);
+    } catch (const BudgetShortage&) {
+      if (exclusive) throw ImportError::in_file(m.file, "memory budget exhausted"); // cannot happen
+    }
+  }
+}
+
 /// Reads and analyses the given modules with `jobs` threads. Results are indexed like `which`;
 /// if several modules fail, the error of the first one (in `which` order) is thrown, so the
-/// outcome does not depend on thread timing.
+/// outcome does not depend on thread timing. The threads share a MemoryBudget of
+/// options.max_total_bytes; its peak goes to `peak_memory`.
 std::vector<ModuleFeatures> read_features(const Tree& tree, const std::vector<std::size_t>& which,
-                                          unsigned jobs, std::vector<std::size_t>& disk_bytes) {
+                                          unsigned jobs, const ImportOptions& options,
+                                          std::vector<std::size_t>& disk_bytes,
+                                          std::uint64_t& peak_memory) {
   std::vector<ModuleFeatures> features(which.size());
   std::vector<std::exception_ptr> errors(which.size());
   disk_bytes.assign(which.size(), 0);
+  MemoryBudget budget(options.max_total_bytes);
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (;;) {
@@ -169,12 +235,7 @@ std::vector<ModuleFeatures> read_features(const Tree& tree, const std::vector<st
       if (k >= which.size()) return;
       const TreeModule& m = tree.modules[which[k]];
       try {
-        const std::string elf = read_module_file(m.file, &disk_bytes[k]);
-        // Name the file on disk; for a compressed module say that offsets are in its contents.
-        const std::string source =
-            compression_from_path(m.file) == Compression::none ? m.file
-                                                               : m.file + " (decompressed)";
-        features[k] = extract_module_features(elf, source);
+        features[k] = guarded(m.file, [&] { return read_one(m, options, budget, disk_bytes[k]); });
       } catch (...) {
         errors[k] = std::current_exception();
       }
@@ -186,9 +247,17 @@ std::vector<ModuleFeatures> read_features(const Tree& tree, const std::vector<st
     std::vector<std::thread> threads;
     const unsigned n = std::min<unsigned>(jobs, static_cast<unsigned>(which.size()));
     threads.reserve(n);
-    for (unsigned t = 0; t < n; ++t) threads.emplace_back(worker);
+    for (unsigned t = 0; t < n; ++t) {
+      try {
+        threads.emplace_back(worker);
+      } catch (const std::system_error&) {
+        break; // no more threads to be had (EAGAIN): go on with those that started
+      }
+    }
+    if (threads.empty()) worker();
     for (std::thread& t : threads) t.join();
   }
+  peak_memory = budget.peak();
   for (const std::exception_ptr& e : errors) {
     if (e) std::rethrow_exception(e);
   }
@@ -202,7 +271,8 @@ std::string join_names(const std::vector<std::string>& names) {
 }
 
 /// vmlinux's export count from Module.symvers, else System.map; 0 and a warning if neither.
-std::int64_t count_kernel_exports(const std::string& modules_dir, ImportReport& report) {
+std::int64_t count_kernel_exports(const std::string& modules_dir, std::uint64_t max_file_bytes,
+                                  ImportReport& report) {
   fs::path dir = fs::path(modules_dir).lexically_normal();
   if (dir.filename().empty()) dir = dir.parent_path();
   const std::string version = dir.filename().string();
@@ -212,9 +282,20 @@ std::int64_t count_kernel_exports(const std::string& modules_dir, ImportReport& 
       join(modules_dir, "System.map"), join(modules_dir, "build/System.map"),
       (dir.parent_path().parent_path().parent_path() / "boot" / ("System.map-" + version))
           .string()};
+  // A candidate that is missing is skipped; one that cannot be read (not a regular file, over
+  // the cap, unreadable: /boot/System.map-* is often readable by root only) gives a warning.
+  auto read_candidate = [&](const std::string& f) -> std::optional<std::string> {
+    try {
+      return read_optional(f, max_file_bytes);
+    } catch (const InputFileError& e) {
+      report.warnings.push_back(std::string(e.what()) + "; not used for kernel_exports");
+      return std::nullopt;
+    }
+  };
   for (const std::string& f : symvers) {
-    if (!is_regular_file(f)) continue;
-    const std::int64_t n = count_symvers_vmlinux_exports(read_file(f), f);
+    const std::optional<std::string> text = read_candidate(f);
+    if (!text) continue;
+    const std::int64_t n = guarded(f, [&] { return count_symvers_vmlinux_exports(*text, f); });
     if (n > 0) {
       report.kernel_exports_source = f;
       return n;
@@ -222,8 +303,9 @@ std::int64_t count_kernel_exports(const std::string& modules_dir, ImportReport& 
     report.warnings.push_back(f + ": no symbol exported by vmlinux");
   }
   for (const std::string& f : maps) {
-    if (!is_regular_file(f)) continue;
-    const std::int64_t n = count_system_map_exports(read_file(f), f);
+    const std::optional<std::string> text = read_candidate(f);
+    if (!text) continue;
+    const std::int64_t n = guarded(f, [&] { return count_system_map_exports(*text, f); });
     if (n > 0) {
       report.kernel_exports_source = f;
       return n;
@@ -238,23 +320,29 @@ std::int64_t count_kernel_exports(const std::string& modules_dir, ImportReport& 
 
 } // namespace
 
-kmodsim::Workload import_tree(const ImportOptions& options, ImportReport& report) {
+static kmodsim::Workload import_tree_unguarded(const ImportOptions& options, ImportReport& report) {
   report = ImportReport{};
   {
-    std::error_code ec;
-    if (!fs::is_directory(options.modules_dir, ec)) {
-      throw ImportError::in_file(options.modules_dir, "not a directory");
+    const FileKind kind = input_file_kind(options.modules_dir);
+    if (kind == FileKind::missing) {
+      throw ImportError::in_file(options.modules_dir, "not found (the modules directory)");
+    }
+    if (kind != FileKind::directory) {
+      throw ImportError::in_file(options.modules_dir,
+                                 std::string("is ") + file_kind_name(kind) + ", not a directory");
     }
   }
-  const Tree tree = load_tree(options.modules_dir);
+  const std::uint64_t max_file = options.max_file_bytes;
+  const Tree tree = load_tree(options.modules_dir, max_file);
   check_acyclic(tree);
   report.modules_in_tree = tree.modules.size();
 
   // modules.softdep: parsed for validation and counted; the workload schema has no soft
   // dependencies.
   const std::string softdep_file = join(options.modules_dir, "modules.softdep");
-  if (is_regular_file(softdep_file)) {
-    report.softdeps = parse_modules_softdep(read_file(softdep_file), softdep_file).size();
+  if (const std::optional<std::string> text = read_optional(softdep_file, max_file)) {
+    report.softdeps =
+        guarded(softdep_file, [&] { return parse_modules_softdep(*text, softdep_file); }).size();
   }
 
   // Boot list.
@@ -262,7 +350,9 @@ kmodsim::Workload import_tree(const ImportOptions& options, ImportReport& report
   std::vector<std::size_t> boot_lines;
   std::vector<bool> in_boot(tree.modules.size(), false);
   if (!options.boot_list.empty()) {
-    const BootList list = parse_boot_list(read_file(options.boot_list), options.boot_list);
+    const std::string text = read_regular_file(options.boot_list, max_file);
+    const BootList list =
+        guarded(options.boot_list, [&] { return parse_boot_list(text, options.boot_list); });
     for (const BootListEntry& e : list.modules) {
       const auto it = tree.by_name.find(e.name);
       if (it == tree.by_name.end()) {
@@ -285,15 +375,18 @@ kmodsim::Workload import_tree(const ImportOptions& options, ImportReport& report
   };
   std::vector<Resolved> resolved;
   if (!options.uevents.empty()) {
+    const std::string uevent_text = read_regular_file(options.uevents, max_file);
     const std::vector<UeventRequest> requests =
-        parse_uevent_list(read_file(options.uevents), options.uevents);
+        guarded(options.uevents, [&] { return parse_uevent_list(uevent_text, options.uevents); });
     const std::string alias_file = join(options.modules_dir, "modules.alias");
-    if (!is_regular_file(alias_file)) {
+    const std::optional<std::string> alias_text = read_optional(alias_file, max_file);
+    if (!alias_text) {
       throw ImportError::in_file(alias_file, "not found (needed to resolve " + options.uevents +
                                                  "); run `" + depmod_hint(options.modules_dir) +
                                                  "`");
     }
-    const AliasMatcher matcher(parse_modules_alias(read_file(alias_file), alias_file));
+    const AliasMatcher matcher = guarded(
+        alias_file, [&] { return AliasMatcher(parse_modules_alias(*alias_text, alias_file)); });
     report.aliases = matcher.entries().size();
     std::set<std::string> unknown_alias_modules; // named by modules.alias, not in modules.dep
     for (const AliasEntry& a : matcher.entries()) {
@@ -376,7 +469,8 @@ kmodsim::Workload import_tree(const ImportOptions& options, ImportReport& report
   unsigned jobs = options.jobs;
   if (jobs == 0) jobs = std::max(1U, std::min(16U, std::thread::hardware_concurrency()));
   std::vector<std::size_t> disk_bytes;
-  const std::vector<ModuleFeatures> features = read_features(tree, order, jobs, disk_bytes);
+  const std::vector<ModuleFeatures> features =
+      read_features(tree, order, jobs, options, disk_bytes, report.peak_module_memory);
   std::vector<std::size_t> pos_of(tree.modules.size(), SIZE_MAX); // tree index -> order pos
   for (std::size_t k = 0; k < order.size(); ++k) pos_of[order[k]] = k;
 
@@ -482,7 +576,7 @@ kmodsim::Workload import_tree(const ImportOptions& options, ImportReport& report
     report.kernel_version = dir.filename().string();
   }
 
-  w.kernel_exports = count_kernel_exports(options.modules_dir, report);
+  w.kernel_exports = count_kernel_exports(options.modules_dir, max_file, report);
 
   // Uevents.
   std::vector<bool> requested(tree.modules.size(), false);
@@ -511,6 +605,15 @@ kmodsim::Workload import_tree(const ImportOptions& options, ImportReport& report
   if (!options.boot_list.empty()) w.provenance += ", boot list " + options.boot_list;
   if (!options.uevents.empty()) w.provenance += ", uevents " + options.uevents;
   return w;
+}
+
+kmodsim::Workload import_tree(const ImportOptions& options, ImportReport& report) {
+  // What the steps above did not attribute to a file is attributed to the tree.
+  try {
+    return guarded(options.modules_dir, [&] { return import_tree_unguarded(options, report); });
+  } catch (const std::system_error& e) {
+    throw ImportError::in_file(options.modules_dir, e.what());
+  }
 }
 
 } // namespace kmodsim::import

@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -309,12 +308,11 @@ void write_output_file(const std::string& path, bool force,
   check_output_path(path, force);
 
   // A new file next to the target, never an existing one (O_EXCL: no link is followed).
-  static std::atomic<unsigned> counter{0};
+  // PATH.tmp.<pid>, or PATH.tmp.<pid>.<n> if that exists (a leftover, another thread, a link).
   TempFile tmp;
   const std::string stem = path + ".tmp." + std::to_string(::getpid());
   for (int attempt = 0; tmp.fd < 0; ++attempt) {
-    const unsigned n = counter.fetch_add(1);
-    const std::string name = n == 0 ? stem : stem + "." + std::to_string(n);
+    const std::string name = attempt == 0 ? stem : stem + "." + std::to_string(attempt);
     const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
                           0666);
     if (fd >= 0) {

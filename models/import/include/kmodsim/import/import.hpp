@@ -10,6 +10,7 @@
 #pragma once
 
 #include "kmodsim/import/error.hpp"
+#include "kmodsim/import/limits.hpp"
 #include "kmodsim/workload.hpp"
 
 #include <cstddef>
@@ -25,6 +26,10 @@ struct ImportOptions {
   std::string boot_list;   ///< lsmod output or /proc/modules text; "" = none
   std::string uevents;     ///< one modalias per line; "" = none
   unsigned jobs = 0;       ///< threads reading modules; 0 = hardware concurrency (max 16)
+  /// Caps (limits.hpp, docs/import.md "Limits"); a breach is an ImportError naming the file.
+  std::uint64_t max_file_bytes = kDefaultMaxFileBytes;     ///< any input file, as stored
+  std::uint64_t max_module_bytes = kDefaultMaxModuleBytes; ///< one module, decompressed
+  std::uint64_t max_total_bytes = kDefaultMaxTotalBytes;   ///< held at once by all --jobs threads
 };
 
 struct ImportReport {
@@ -48,13 +53,19 @@ struct ImportReport {
   std::size_t files_xz = 0, files_zstd = 0, files_gzip = 0, files_plain = 0;
   std::uint64_t bytes_on_disk = 0;  ///< sizes of the module files read
   std::uint64_t bytes_elf = 0;      ///< sizes after decompression
+  /// Most module data (and decoder state) the reading threads held at once, in bytes; never
+  /// more than ImportOptions::max_total_bytes.
+  std::uint64_t peak_module_memory = 0;
 };
 
 /// Imports a module tree. Throws ImportError (message naming file and line or byte offset) on
 /// any error: no modules.dep ("run depmod -b ..."), a modules.dep line naming a missing file, a
 /// dependency on a module without a modules.dep line, a dependency cycle (the message gives the
 /// whole cycle), a malformed ELF file, a malformed boot list or uevent list line, a boot-list
-/// module that is not in the tree.
+/// module that is not in the tree; an input that is a directory, FIFO, device or socket ("is a
+/// FIFO, not a regular file"; never opened for reading); a file or module over its cap (the
+/// max_*_bytes options). Running out of memory or a file system error is an ImportError naming
+/// the path too, never a raw std::bad_alloc or std::filesystem::filesystem_error.
 ///
 /// The workload's modules: with a boot list, the boot-list modules, the modules the uevents
 /// resolve to, and all their dependencies; without one, every module of modules.dep. They are
