@@ -6,7 +6,7 @@ BUILD   ?= build
 JOBS    ?= $(shell nproc)
 RESULTS ?= results
 
-.PHONY: all deps build run test test-online asan bench clean
+.PHONY: all deps build run test test-online asan bench proptest clean
 
 all: build
 
@@ -34,6 +34,15 @@ asan: deps
 	cmake --preset asan
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
+
+# More random scenarios than make test runs: make proptest N=5000 [SEED=1]; the sanitized
+# generator too when the build has it (proptest_asan).
+N    ?= 2000
+SEED ?= 1
+proptest: build
+	$(BUILD)/tests/proptest --cases $(N) --seed $(SEED) configs/scenarios/desktop-2009.yaml tests/e2e/configs/rusty-base.yaml
+	cmake --build $(BUILD) -j $(JOBS) --target proptest_asan
+	$(BUILD)/tests/proptest_asan --cases $(N) --seed $(SEED) configs/scenarios/desktop-2009.yaml tests/e2e/configs/rusty-base.yaml
 
 bench: build
 	scripts/bench.sh $(BUILD)/kmodsim $(if $(MODULES_DIR),--modules-dir $(MODULES_DIR))

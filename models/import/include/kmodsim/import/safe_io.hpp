@@ -14,6 +14,7 @@
 // any failure the target is untouched and the temporary file is removed.
 #pragma once
 
+#include "kmodsim/atomic_file.hpp" // kmodsim::OutputError
 #include "kmodsim/import/error.hpp"
 #include "kmodsim/import/limits.hpp"
 
@@ -71,11 +72,12 @@ std::string read_regular_file(const std::string& path, std::uint64_t max_bytes);
 std::string read_regular_file(const std::string& path, std::uint64_t max_bytes,
                               BudgetReservation* budget);
 
-/// An output file that cannot be (or was not) written. Messages start with the path. An
-/// ImportError, so the CLI reports it like bad input (exit status 2).
-class OutputError : public ImportError {
+/// An output file that cannot be (or was not) written, or that is refused. Messages start with
+/// the path. A kmodsim::OutputError (models/include/kmodsim/atomic_file.hpp, header-only), the
+/// type the CLI reports for every output problem (exit status 1); not an ImportError.
+class OutputError : public kmodsim::OutputError {
 public:
-  using ImportError::ImportError;
+  using kmodsim::OutputError::OutputError;
 };
 
 /// The checks write_output_file() makes before it writes, for calling before long work:

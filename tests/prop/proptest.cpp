@@ -1,0 +1,222 @@
+// Property tests over random scenarios (kmodsim/generate.hpp): each case is simulated in a
+// forked child (SimGrid's engine cannot be re-created in one process), under a time limit, and
+// must satisfy invariants that hold for any input:
+//   - the run finishes (no SimulationError, crash, sanitizer report or hang);
+//   - accounting: every load attempt has exactly one outcome; nothing loads twice except a
+//     counted double_load race; no more modules load than modprobe asked for;
+//   - the 2.6.28 big lock has no races: every requested module (and its dependencies) loads;
+//   - capacity: CPU busy time <= makespan x cores; lock hold <= makespan; hold >= locked work;
+//   - run-queue CPU models: never more tasks on a CPU than cores, and the time the timeline
+//     shows on CPU equals the CPU busy time (conservation);
+//   - determinism: the same case simulated twice gives the same digest (every 5th case).
+// proptest --cases N [--seed S] [--save DIR] BASE.yaml...   (BASE: scenarios whose kernel and
+// calibration the generator keeps; cases cycle over them). A failing case is written to DIR as
+// a scenario YAML that `kmodsim run` replays.
+#include <kmodsim/generate.hpp>
+#include <simulation.hpp>
+
+#include <fmt/format.h>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace kmodsim;
+
+namespace {
+
+struct Failure {
+  std::string what;
+};
+
+void check(bool ok, const std::string& what) {
+  if (!ok)
+    throw Failure{what};
+}
+
+/// Modules modprobe will ask for: the targets of the uevents and their dependencies.
+std::set<std::string> requested(const Workload& w) {
+  std::map<std::string, const Module*> by_name;
+  for (const auto& m : w.modules)
+    by_name[m.name] = &m;
+  std::set<std::string> out;
+  for (const auto& u : w.uevents)
+    if (!u.module.empty()) {
+      out.insert(u.module);
+      for (const auto& d : by_name[u.module]->deps)
+        out.insert(d);
+    }
+  return out;
+}
+
+bool on_cpu(sim::State s) {
+  return s == sim::State::user || s == sim::State::kernel || s == sim::State::kernel_locked ||
+         s == sim::State::lock_spin;
+}
+
+/// Runs one case and checks it; returns a digest of the results (for determinism).
+std::string run_case(const Scenario& s) {
+  sim::SimOptions opt;
+  opt.engine_args = {"--log=root.thres:critical"};
+  sim::Results r;
+  try {
+    r = sim::simulate(s, opt);
+  } catch (const std::exception& e) {
+    throw Failure{std::string("simulate: ") + e.what()};
+  }
+  const double eps = 1e-9 * std::max(1.0, r.makespan);
+  check(std::isfinite(r.makespan) && r.makespan >= 0, "makespan not finite");
+  std::int64_t outcomes = 0, double_loads = 0, running = 0;
+  std::map<std::uint32_t, int> loaded;
+  for (const auto& l : r.rec.loads) {
+    outcomes++;
+    if (l.outcome == sim::Outcome::loaded)
+      loaded[l.module]++;
+    if (l.outcome == sim::Outcome::double_load)
+      double_loads++;
+    if (l.outcome == sim::Outcome::running)
+      running++;
+  }
+  check(running == 0, "a load attempt never ended");
+  check(outcomes == r.load_attempts, "load attempts miscounted");
+  check(r.load_attempts == r.modules_loaded + r.eexist + double_loads + r.failures, "outcomes do not add up");
+  for (const auto& [m, n] : loaded)
+    check(n == 1, "module " + s.workload.modules[m].name + " loaded " + std::to_string(n) + " times");
+  const auto want = requested(s.workload);
+  check(r.modules_loaded <= static_cast<std::int64_t>(want.size()), "more modules loaded than requested");
+  if (s.kernel.name == "linux-2.6.28")
+    check(r.failures == 0 && r.modules_loaded == static_cast<std::int64_t>(want.size()),
+          fmt::format("big lock: {} of {} requested modules loaded, {} failures", r.modules_loaded, want.size(),
+                      r.failures));
+  check(r.cpu_busy_s <= r.makespan * s.machine.cores + eps, "CPU busy time exceeds makespan x cores");
+  check(r.lock_hold_total <= r.makespan + eps, "lock held longer than the run");
+  check(r.lock_hold_total + eps >= r.locked_work_s, "lock hold shorter than the work done under it");
+  check(r.lock_wait_max <= r.makespan + eps, "a lock wait longer than the run");
+
+  if (s.machine.scheduler.model != SchedulerModel::processor_sharing) {
+    std::vector<std::pair<double, int>> ev; // (+1 at start, -1 at end); ends first at equal times
+    double on = 0;
+    for (const auto& iv : r.rec.intervals)
+      if (on_cpu(iv.state) && iv.end > iv.start) {
+        ev.emplace_back(iv.start, +1);
+        ev.emplace_back(iv.end, -1);
+        on += iv.end - iv.start;
+      }
+    std::sort(ev.begin(), ev.end());
+    int busy = 0;
+    for (const auto& e : ev) {
+      busy += e.second;
+      check(busy <= s.machine.cores,
+            fmt::format("{} tasks on CPU at t={:.9f} s with {} cores", busy, e.first, s.machine.cores));
+    }
+    check(std::fabs(on - r.cpu_busy_s) <= 1e-6 * std::max(1.0, r.cpu_busy_s),
+          fmt::format("timeline on-CPU time {:.9f} s != CPU busy {:.9f} s", on, r.cpu_busy_s));
+  }
+  return fmt::format("{:.12g} {} {} {} {} {} {:.12g} {:.12g} {}", r.makespan, r.modules_loaded, r.load_attempts,
+                     r.eexist, r.failures, r.lock_acquisitions, r.lock_hold_total, r.lock_wait_total,
+                     r.rec.intervals.size());
+}
+
+/// Runs `run_case` in a child; returns "" on success with the digest in `digest`, else the failure.
+std::string in_child(const Scenario& s, std::string& digest) {
+  int fds[2];
+  if (pipe(fds) != 0)
+    return "pipe failed";
+  std::cout.flush();
+  const pid_t pid = fork();
+  if (pid < 0)
+    return "fork failed";
+  if (pid == 0) {
+    close(fds[0]);
+    alarm(60);
+    std::string msg;
+    int code = 0;
+    try {
+      msg = run_case(s);
+    } catch (const Failure& f) {
+      msg = f.what;
+      code = 1;
+    }
+    const ssize_t n = write(fds[1], msg.data(), msg.size());
+    (void)n;
+    close(fds[1]);
+    _exit(code);
+  }
+  close(fds[1]);
+  std::string msg;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0)
+    msg.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFSIGNALED(status))
+    return std::string("child killed by signal ") + strsignal(WTERMSIG(status)) +
+           (WTERMSIG(status) == SIGALRM ? " (ran past 60 s)" : "");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return msg.empty() ? "child exited with status " + std::to_string(WEXITSTATUS(status)) : msg;
+  digest = msg;
+  return "";
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  long cases = 200;
+  std::uint64_t seed0 = 1;
+  std::string save;
+  std::vector<std::string> bases;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--cases" && i + 1 < argc)
+      cases = std::stol(argv[++i]);
+    else if (a == "--seed" && i + 1 < argc)
+      seed0 = std::stoull(argv[++i]);
+    else if (a == "--save" && i + 1 < argc)
+      save = argv[++i];
+    else
+      bases.push_back(a);
+  }
+  if (bases.empty()) {
+    std::cerr << "usage: proptest [--cases N] [--seed S] [--save DIR] BASE.yaml...\n";
+    return 2;
+  }
+  std::vector<Scenario> base;
+  for (const auto& b : bases)
+    base.push_back(load_scenario(b));
+  long failed = 0;
+  for (long i = 0; i < cases; ++i) {
+    const std::uint64_t seed = seed0 + static_cast<std::uint64_t>(i);
+    const Scenario s = random_scenario(base[seed % base.size()], seed);
+    std::string d1, d2;
+    std::string err = in_child(s, d1);
+    if (err.empty() && i % 5 == 0) {
+      err = in_child(s, d2);
+      if (err.empty() && d1 != d2)
+        err = "not deterministic: " + d1 + " vs " + d2;
+    }
+    if (!err.empty()) {
+      failed++;
+      std::cout << fmt::format("FAIL case seed={} ({} cores, {}, {}, {} modules, {} uevents): {}\n", seed,
+                               s.machine.cores, to_string(s.machine.scheduler.model), s.kernel.name,
+                               s.workload.modules.size(), s.workload.uevents.size(), err);
+      if (!save.empty()) {
+        std::ofstream(save + "/case-" + std::to_string(seed) + ".yaml") << to_yaml(s);
+      }
+    }
+  }
+  std::cout << fmt::format("{} of {} random scenarios passed (seeds {}..{})\n", cases - failed, cases, seed0,
+                           seed0 + static_cast<std::uint64_t>(cases) - 1);
+  return failed ? 1 : 0;
+}
