@@ -394,7 +394,7 @@ void Reader::check_range(double v, const limits::Range& r, bool zero_ok) const {
     return;
   if (v < r.lo || v > r.hi)
     fail(fmt_num(v) + " is outside the plausible range [" + fmt_num(r.lo) + ", " + fmt_num(r.hi) + "] " + r.unit +
-         (zero_ok ? " (or 0)" : "") + " (docs/config.md, Ranges)");
+         (zero_ok ? " (or 0)" : "") + " (README: Ranges)");
 }
 
 double Reader::get_ranged(const std::string& key, double def, const limits::Range& r, bool zero_ok) const {

@@ -1,6 +1,6 @@
 // The sections of a scenario (calibration, machine, kernel, workload, userspace), read from
 // the merged document into typed structs. Every number is checked against its plausible range
-// (kmodsim/limits.hpp, docs/config.md "Ranges").
+// (kmodsim/limits.hpp, README "Ranges").
 #include "config_doc.hpp"
 #include "kmodsim/depgraph.hpp"
 

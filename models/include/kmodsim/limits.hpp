@@ -1,5 +1,5 @@
 // The plausible ranges of the numbers a config may hold, per unit, checked once at load time
-// (docs/config.md "Ranges"). They are wide on purpose: a value outside them is a typo or a
+// (README "Ranges"). They are wide on purpose: a value outside them is a typo or a
 // wrong unit (1e15, 1e-300), never a machine or a module someone could measure. Keeping every
 // input inside them keeps every duration the engine computes finite and every run short
 // enough to end; the run-time guards (kmodsim run --max-sim-time) catch the rest.
