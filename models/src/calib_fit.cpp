@@ -1,0 +1,172 @@
+// Fits for kmodsim calibrate (kmodsim/calib.hpp): NNLS with intervals, lognormal MLE.
+#include "kmodsim/calib.hpp"
+
+#include <boost/math/distributions/students_t.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace kmodsim::calib {
+
+double student_t_quantile(double p, double dof) {
+  if (!(dof > 0))
+    return std::numeric_limits<double>::quiet_NaN();
+  return boost::math::quantile(boost::math::students_t(dof), p);
+}
+
+// Lawson & Hanson (1974), "Solving Least Squares Problems", ch. 23: the active-set NNLS.
+Eigen::VectorXd nnls(const Eigen::MatrixXd& A, const Eigen::VectorXd& b, int max_iter) {
+  const Eigen::Index n = A.cols();
+  if (max_iter <= 0)
+    max_iter = static_cast<int>(3 * n + 30);
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(n);
+  std::vector<bool> passive(static_cast<size_t>(n), false);
+  const double tol = 10 * std::numeric_limits<double>::epsilon() * A.norm() * static_cast<double>(std::max<Eigen::Index>(A.rows(), n));
+  auto solve_passive = [&](Eigen::VectorXd& z) {
+    std::vector<Eigen::Index> idx;
+    for (Eigen::Index j = 0; j < n; ++j)
+      if (passive[static_cast<size_t>(j)])
+        idx.push_back(j);
+    z = Eigen::VectorXd::Zero(n);
+    if (idx.empty())
+      return;
+    Eigen::MatrixXd Ap(A.rows(), static_cast<Eigen::Index>(idx.size()));
+    for (size_t k = 0; k < idx.size(); ++k)
+      Ap.col(static_cast<Eigen::Index>(k)) = A.col(idx[k]);
+    const Eigen::VectorXd zp = Ap.colPivHouseholderQr().solve(b);
+    for (size_t k = 0; k < idx.size(); ++k)
+      z(idx[k]) = zp(static_cast<Eigen::Index>(k));
+  };
+  for (int outer = 0; outer < max_iter; ++outer) {
+    const Eigen::VectorXd w = A.transpose() * (b - A * x);
+    Eigen::Index best = -1;
+    double wmax = tol;
+    for (Eigen::Index j = 0; j < n; ++j)
+      if (!passive[static_cast<size_t>(j)] && w(j) > wmax) {
+        wmax = w(j);
+        best = j;
+      }
+    if (best < 0)
+      break; // Kuhn-Tucker conditions hold
+    passive[static_cast<size_t>(best)] = true;
+    Eigen::VectorXd z;
+    for (int inner = 0; inner < max_iter; ++inner) {
+      solve_passive(z);
+      bool feasible = true;
+      for (Eigen::Index j = 0; j < n; ++j)
+        if (passive[static_cast<size_t>(j)] && z(j) <= 0)
+          feasible = false;
+      if (feasible)
+        break;
+      double alpha = std::numeric_limits<double>::infinity();
+      for (Eigen::Index j = 0; j < n; ++j)
+        if (passive[static_cast<size_t>(j)] && z(j) <= 0)
+          alpha = std::min(alpha, x(j) / (x(j) - z(j)));
+      x += alpha * (z - x);
+      for (Eigen::Index j = 0; j < n; ++j)
+        if (passive[static_cast<size_t>(j)] && std::fabs(x(j)) <= tol) {
+          passive[static_cast<size_t>(j)] = false;
+          x(j) = 0;
+        }
+    }
+    solve_passive(z);
+    x = z.cwiseMax(0.0);
+  }
+  return x;
+}
+
+FitResult fit_nnls(const Eigen::MatrixXd& A, const Eigen::VectorXd& b, const std::vector<std::string>& names) {
+  FitResult f;
+  const Eigen::Index m = A.rows(), n = A.cols();
+  f.x = nnls(A, b);
+  f.residuals = b - A * f.x;
+  const double ss_res = f.residuals.squaredNorm();
+  const double mean = b.size() ? b.mean() : 0.0;
+  const double ss_tot = (b.array() - mean).matrix().squaredNorm();
+  f.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+  f.se = Eigen::VectorXd::Constant(n, std::numeric_limits<double>::quiet_NaN());
+  f.lo = f.x;
+  f.hi = f.x;
+  f.identifiable.assign(static_cast<size_t>(n), false);
+  // Standard errors from the columns that are free (x > 0): sigma^2 (Ap'Ap)^-1; a column at the
+  // bound 0 has a one-sided interval [0, t * se of its own regression].
+  std::vector<Eigen::Index> act;
+  for (Eigen::Index j = 0; j < n; ++j)
+    if (f.x(j) > 0)
+      act.push_back(j);
+  const double dof = static_cast<double>(m) - static_cast<double>(act.size());
+  if (dof <= 0) {
+    f.warnings.push_back("as many free coefficients as measurements: no intervals (add measurements)");
+    return f;
+  }
+  const double sigma2 = ss_res / dof;
+  const double t = student_t_quantile(0.975, dof);
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd_all(A);
+  const auto& sv_all = svd_all.singularValues();
+  f.condition = sv_all.size() && sv_all(sv_all.size() - 1) > 0 ? sv_all(0) / sv_all(sv_all.size() - 1)
+                                                               : std::numeric_limits<double>::infinity();
+  if (!act.empty()) {
+    Eigen::MatrixXd Ap(m, static_cast<Eigen::Index>(act.size()));
+    for (size_t k = 0; k < act.size(); ++k)
+      Ap.col(static_cast<Eigen::Index>(k)) = A.col(act[k]);
+    Eigen::JacobiSVD<Eigen::MatrixXd> svd(Ap, Eigen::ComputeThinU | Eigen::ComputeThinV);
+    const auto& sv = svd.singularValues();
+    const double cond = sv(sv.size() - 1) > 0 ? sv(0) / sv(sv.size() - 1) : std::numeric_limits<double>::infinity();
+    if (cond > 1e8) {
+      f.warnings.push_back("ill-conditioned fit (condition number " + std::to_string(cond) +
+                           "): the features of the measured modules do not separate the coefficients");
+    } else {
+      const Eigen::MatrixXd inv = svd.matrixV() * sv.cwiseInverse().cwiseAbs2().asDiagonal() * svd.matrixV().transpose();
+      for (size_t k = 0; k < act.size(); ++k) {
+        const Eigen::Index j = act[k];
+        f.se(j) = std::sqrt(sigma2 * inv(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(k)));
+        f.lo(j) = std::max(0.0, f.x(j) - t * f.se(j));
+        f.hi(j) = f.x(j) + t * f.se(j);
+        f.identifiable[static_cast<size_t>(j)] = true;
+      }
+    }
+  }
+  for (Eigen::Index j = 0; j < n; ++j) {
+    if (f.x(j) > 0)
+      continue;
+    const double cn = A.col(j).squaredNorm();
+    if (cn <= 0) {
+      f.warnings.push_back("coefficient '" + names[static_cast<size_t>(j)] +
+                           "' is not identifiable: its feature is 0 for every measured module");
+      continue;
+    }
+    f.se(j) = std::sqrt(sigma2 / cn);
+    f.hi(j) = t * f.se(j); // one-sided: at the bound
+    f.identifiable[static_cast<size_t>(j)] = true;
+  }
+  return f;
+}
+
+double Lognormal::median() const { return std::exp(mu); }
+double Lognormal::mean() const { return std::exp(mu + 0.5 * sigma * sigma); }
+
+Lognormal fit_lognormal(const std::vector<double>& x) {
+  std::vector<double> l;
+  for (double v : x)
+    if (v > 0 && std::isfinite(v))
+      l.push_back(std::log(v));
+  Lognormal g;
+  g.n = l.size();
+  if (l.size() < 2)
+    throw CalibError("a lognormal fit needs at least 2 positive values, got " + std::to_string(l.size()));
+  const double n = static_cast<double>(l.size());
+  g.mu = std::accumulate(l.begin(), l.end(), 0.0) / n;
+  double ss = 0;
+  for (double v : l)
+    ss += (v - g.mu) * (v - g.mu);
+  const double s = std::sqrt(ss / (n - 1)); // unbiased for the interval
+  g.sigma = std::sqrt(ss / n);             // maximum likelihood
+  const double t = student_t_quantile(0.975, n - 1);
+  g.mu_lo = g.mu - t * s / std::sqrt(n);
+  g.mu_hi = g.mu + t * s / std::sqrt(n);
+  return g;
+}
+
+} // namespace kmodsim::calib

@@ -1,0 +1,194 @@
+// Parsers and fits of kmodsim calibrate, on snippets written from the documented formats
+// (Documentation/locking/lockstat.rst, init/main.c's initcall_debug printks of 2.6.28 and 6.x)
+// and on synthetic data generated from known coefficients.
+#include <kmodsim/calib.hpp>
+#include <kmodsim/rng.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace kmodsim::calib;
+
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const CalibError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+} // namespace
+
+TEST(Dmesg, Linux2628FormWithTimestampsAndModules) {
+  const std::string text = "[    0.512345] calling  init_mmap_min_addr+0x0/0x20 @ 1\n"
+                           "[    0.512351] initcall init_mmap_min_addr+0x0/0x20 returned 0 after 0 usecs\n"
+                           "[    2.100000] Linux agpgart interface v0.103\n"
+                           "[    3.000001] calling  uhci_hcd_init+0x0/0x100 [uhci_hcd] @ 1234\n"
+                           "[    3.673002] initcall uhci_hcd_init+0x0/0x100 [uhci_hcd] returned 0 after 673001 usecs\n"
+                           "[    4.000000] initcall piix_init+0x0/0x29 [ata_piix] returned -19 after 830 usecs\n";
+  auto v = parse_dmesg(text, "boot.txt");
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[0].function, "init_mmap_min_addr");
+  EXPECT_EQ(v[0].module, "");
+  EXPECT_EQ(v[1].function, "uhci_hcd_init");
+  EXPECT_EQ(v[1].module, "uhci_hcd");
+  EXPECT_DOUBLE_EQ(v[1].usecs, 673001);
+  EXPECT_DOUBLE_EQ(v[1].timestamp, 3.673002);
+  EXPECT_EQ(v[1].line, 5);
+  EXPECT_EQ(v[2].ret, -19);
+  EXPECT_EQ(v[2].module, "ata_piix");
+}
+
+TEST(Dmesg, RanForFormAndModernFormWithoutTimestamps) {
+  const std::string text = "initcall 0xffffffff80a12345 ran for 54 msecs: e100_init_module+0x0/0x5c()\n"
+                           "<6>initcall psmouse_init [psmouse] returned 0 after 33012 usecs\n"
+                           "Mar  6 10:00:01 host kernel: [   1.5] initcall ehci_hcd_init+0x0/0xe0 [ehci_hcd] returned 0 "
+                           "after 187000 usecs\n";
+  auto v = parse_dmesg(text, "x");
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[0].function, "e100_init_module");
+  EXPECT_DOUBLE_EQ(v[0].usecs, 54000);
+  EXPECT_EQ(v[1].module, "psmouse");
+  EXPECT_DOUBLE_EQ(v[1].usecs, 33012);
+  EXPECT_EQ(v[2].module, "ehci_hcd");
+  EXPECT_DOUBLE_EQ(v[2].timestamp, 1.5);
+}
+
+TEST(Dmesg, MalformedInitcallLineNamesFileAndLine) {
+  EXPECT_EQ(error_of([] { parse_dmesg("ok line\ninitcall foo returned zero after 3 usecs\n", "d.txt"); }).rfind("d.txt:2: ", 0),
+            0u);
+  EXPECT_NE(error_of([] { parse_dmesg("calling foo\n", "d.txt"); }).find("d.txt:1: malformed 'calling'"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { parse_dmesg("initcall " + std::string(2000, 'a') + "\n", "d"); }).find("longer than"),
+            std::string::npos);
+}
+
+TEST(LockStat, Version04ModuleMutexAndSplitLines) {
+  const std::string text =
+      "lock_stat version 0.4\n"
+      "------------------------------------------------------------------------------\n"
+      "                              class name    con-bounces    contentions   waittime-min   waittime-max "
+      "waittime-total   waittime-avg    acq-bounces   acquisitions   holdtime-min   holdtime-max holdtime-total   "
+      "holdtime-avg\n"
+      "------------------------------------------------------------------------------\n"
+      "\n"
+      "                         &mm->mmap_sem-W:            46             84           0.26         939.10       "
+      "16371.53         194.90          47291        2922365           0.16     2220301.69 17464026916.32        "
+      "5975.99\n"
+      "                            module_mutex:            12             40           3.21       20051.33      "
+      "150321.20        3758.03            300           1800           0.50       40034.11      900321.50         "
+      "500.18\n"
+      "                            ------------\n"
+      "                            module_mutex             30          [<ffffffff8108a1b2>] sys_init_module+0x42/0x1e0\n";
+  auto v = parse_lock_stat(text, "ls");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].name, "module_mutex");
+  EXPECT_DOUBLE_EQ(v[0].contentions, 40);
+  EXPECT_DOUBLE_EQ(v[0].acquisitions, 1800);
+  EXPECT_DOUBLE_EQ(v[0].waittime_total_us, 150321.20);
+  EXPECT_DOUBLE_EQ(v[0].holdtime_max_us, 40034.11);
+  EXPECT_DOUBLE_EQ(v[0].holdtime_avg_us, 500.18);
+}
+
+TEST(LockStat, Version03HasNoAverageColumns) {
+  const std::string text = "lock_stat version 0.3\n"
+                           "module_mutex: 1 4 1.0 9.0 20.0 10 100 0.5 50.0 1000.0\n";
+  auto v = parse_lock_stat(text, "ls");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_DOUBLE_EQ(v[0].waittime_avg_us, 5.0);
+  EXPECT_DOUBLE_EQ(v[0].holdtime_avg_us, 10.0);
+  EXPECT_EQ(error_of([] { parse_lock_stat("lock_stat version 0.4\nmodule_mutex: 1 2 3\n", "ls"); }).rfind("ls:2: ", 0), 0u);
+  EXPECT_EQ(error_of([] { parse_lock_stat("lock_stat version 0.9\n", "ls"); }).rfind("ls:1: ", 0), 0u);
+  EXPECT_EQ(error_of([] { parse_lock_stat("module_mutex: 1\n", "ls"); }).rfind("ls:1: ", 0), 0u);
+}
+
+TEST(Timings, HeaderRowsAndErrors) {
+  const std::string text = "# from bpftrace\nmodule,total_us,step:resolve_symbol\nsnd,5000,1200\nusbcore,3000,\n";
+  auto v = parse_timings_csv(text, "t.csv");
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].module, "snd");
+  EXPECT_DOUBLE_EQ(v[0].steps_us.at("resolve_symbol"), 1200);
+  EXPECT_TRUE(v[1].steps_us.empty());
+  EXPECT_EQ(error_of([] { parse_timings_csv("mod,total\n", "t.csv"); }).rfind("t.csv:1: ", 0), 0u);
+  EXPECT_EQ(error_of([] { parse_timings_csv("module,total_us\na,-3\n", "t.csv"); }).rfind("t.csv:2: ", 0), 0u);
+  EXPECT_EQ(error_of([] { parse_timings_csv("module,total_us\na,1,2\n", "t.csv"); }).rfind("t.csv:2: ", 0), 0u);
+}
+
+TEST(Nnls, ExactSolutionAndBound) {
+  Eigen::MatrixXd A(4, 2);
+  A << 1, 0, 0, 1, 1, 1, 2, 1;
+  Eigen::VectorXd x(2);
+  x << 3, 5;
+  Eigen::VectorXd b = A * x;
+  auto got = nnls(A, b);
+  EXPECT_NEAR(got(0), 3, 1e-9);
+  EXPECT_NEAR(got(1), 5, 1e-9);
+  // the unconstrained optimum has x1 < 0: NNLS puts it at the bound
+  Eigen::VectorXd b2(4);
+  b2 << 1, -1, 0, 1;
+  auto g2 = nnls(A, b2);
+  EXPECT_GE(g2(1), 0.0);
+  EXPECT_NEAR(g2(1), 0.0, 1e-12);
+}
+
+// Synthetic traces from known coefficients plus noise: the 95% intervals must cover the truth
+// about 95% of the time (a check of the interval, not only of the point estimate).
+TEST(Nnls, IntervalsCoverTheTrueCoefficients) {
+  const double truth[] = {120.0, 0.65, 1.0, 0.02}; // constant, size_kb, undef_symbols, relocations
+  const std::vector<std::string> names = {"constant", "size_kb", "undef_symbols", "relocations"};
+  int covered = 0, total = 0;
+  for (std::uint64_t rep = 0; rep < 200; ++rep) {
+    const int m = 60;
+    Eigen::MatrixXd A(m, 4);
+    Eigen::VectorXd b(m);
+    for (int i = 0; i < m; ++i) {
+      const auto u = [&](int k) { return kmodsim::uniform01(rep, 7, static_cast<std::uint64_t>(i), static_cast<std::uint64_t>(k)); };
+      A(i, 0) = 1;
+      A(i, 1) = 10 + 2000 * u(1);
+      A(i, 2) = 400 * u(2);
+      A(i, 3) = 20000 * u(3);
+      const double z = std::sqrt(-2 * std::log(u(4))) * std::cos(2 * M_PI * u(5));
+      b(i) = A.row(i).dot(Eigen::Map<const Eigen::Vector4d>(truth)) + 30.0 * z;
+    }
+    auto f = fit_nnls(A, b, names);
+    for (int j = 0; j < 4; ++j) {
+      total++;
+      if (truth[j] >= f.lo(j) && truth[j] <= f.hi(j))
+        covered++;
+    }
+    EXPECT_GT(f.r2, 0.99);
+  }
+  const double coverage = static_cast<double>(covered) / total;
+  EXPECT_GT(coverage, 0.92) << covered << " of " << total;
+  EXPECT_LT(coverage, 0.98) << covered << " of " << total;
+}
+
+TEST(Nnls, WarnsWhenACoefficientIsNotIdentifiable) {
+  Eigen::MatrixXd A(5, 2);
+  A << 1, 0, 2, 0, 3, 0, 4, 0, 5, 0;
+  Eigen::VectorXd b(5);
+  b << 1, 2, 3, 4, 5.1;
+  auto f = fit_nnls(A, b, {"a", "b"});
+  EXPECT_FALSE(f.identifiable[1]);
+  ASSERT_FALSE(f.warnings.empty());
+  EXPECT_NE(f.warnings[0].find("'b' is not identifiable"), std::string::npos);
+}
+
+TEST(Lognormal, RecoversParameters) {
+  std::vector<double> x;
+  for (std::uint64_t i = 0; i < 4000; ++i) {
+    const double u1 = kmodsim::uniform01(3, 1, i, 0), u2 = kmodsim::uniform01(3, 1, i, 1);
+    const double z = std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2);
+    x.push_back(std::exp(8.0 + 1.5 * z)); // median e^8 us ~ 3 ms
+  }
+  auto g = fit_lognormal(x);
+  EXPECT_NEAR(g.mu, 8.0, 0.1);
+  EXPECT_NEAR(g.sigma, 1.5, 0.05);
+  EXPECT_LT(g.mu_lo, 8.0);
+  EXPECT_GT(g.mu_hi, 8.0);
+  EXPECT_THROW(fit_lognormal({1.0}), CalibError);
+}
