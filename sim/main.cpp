@@ -6,6 +6,7 @@
 #include <kmodsim/depgraph.hpp>
 #include <kmodsim/estimate.hpp>
 #include <kmodsim/import/import.hpp>
+#include <kmodsim/import/safe_io.hpp>
 #include <kmodsim/limits.hpp>
 
 #include <CLI/CLI.hpp>
@@ -103,29 +104,14 @@ struct ImportArgs {
   bool force = false;
 };
 
-/// Writes `body` to `path` through PATH.tmp renamed into place; refuses an existing file unless
-/// `force` (nothing a user wrote is overwritten by accident).
-template <class F> void write_new_file(const std::string& path, bool force, F&& body) {
-  if (fs::exists(path) && !force)
-    throw std::runtime_error(path + ": exists; refusing to overwrite it (use --force)");
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out)
-      throw std::runtime_error(path + ": cannot write");
-    body(out);
-    if (!out.flush())
-      throw std::runtime_error(path + ": write failed");
-  }
-  fs::rename(tmp, path);
-}
-
 int cmd_import(const ImportArgs& a) {
   if (a.output.empty() && a.tsv.empty())
     throw CLI::ValidationError("import", "give -o WORKLOAD.yaml, --tsv FILE, or both");
+  if (!a.output.empty() && a.output == a.tsv)
+    throw CLI::ValidationError("import", "-o and --tsv name the same file");
   for (const std::string& f : {a.output, a.tsv}) // fail before the work, not after it
-    if (!f.empty() && fs::exists(f) && !a.force)
-      throw std::runtime_error(f + ": exists; refusing to overwrite it (use --force)");
+    if (!f.empty())
+      import::check_output_path(f, a.force); // import::OutputError (a kmodsim::OutputError): exit 1
   import::ImportReport report;
   const auto t0 = std::chrono::steady_clock::now();
   Workload w = import::import_tree(a.opt, report);
@@ -135,9 +121,10 @@ int cmd_import(const ImportArgs& a) {
   if (!a.provenance.empty())
     w.provenance = a.provenance;
   if (!a.output.empty())
-    write_new_file(a.output, a.force, [&](std::ostream& out) { import::write_workload_yaml(w, report, a.opt, out, a.date); });
+    import::write_output_file(a.output, a.force,
+                              [&](std::ostream& out) { import::write_workload_yaml(w, report, a.opt, out, a.date); });
   if (!a.tsv.empty())
-    write_new_file(a.tsv, a.force, [&](std::ostream& out) { import::write_features_tsv(w, out); });
+    import::write_output_file(a.tsv, a.force, [&](std::ostream& out) { import::write_features_tsv(w, out); });
   for (const auto& warn : report.warnings)
     std::cerr << "warning: " << warn << "\n";
   std::cout << fmt::format("imported {} of {} modules, {} uevents ({} unmatched, {} duplicate), kernel {}, "
