@@ -1,5 +1,8 @@
 // Fits for kmodsim calibrate (kmodsim/calib.hpp): NNLS with intervals, lognormal MLE.
 #include "kmodsim/calib.hpp"
+#include "kmodsim/config.hpp"
+#include "kmodsim/limits.hpp"
+#include "kmodsim/rng.hpp"
 
 #include <boost/math/distributions/students_t.hpp>
 
@@ -170,3 +173,23 @@ Lognormal fit_lognormal(const std::vector<double>& x) {
 }
 
 } // namespace kmodsim::calib
+
+namespace kmodsim {
+
+double sample_coefficient(const Coefficient& c, std::uint64_t seed, const std::string& name) {
+  if (!c.has_ci())
+    return c.value;
+  std::uint64_t h = 1469598103934665603ull; // FNV-1a of the name: one stream per coefficient
+  for (unsigned char ch : name)
+    h = (h ^ ch) * 1099511628211ull;
+  const double u1 = uniform01(seed, 0xc0ef, h, 0);
+  if (c.ci_lo <= 0)
+    return u1 * c.ci_hi;
+  const double u2 = uniform01(seed, 0xc0ef, h, 1);
+  const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  const double mu = 0.5 * (std::log(c.ci_lo) + std::log(c.ci_hi));
+  const double sigma = (std::log(c.ci_hi) - std::log(c.ci_lo)) / (2 * 1.959963984540054);
+  return std::min(std::exp(mu + sigma * z), limits::kCostUs.hi);
+}
+
+} // namespace kmodsim

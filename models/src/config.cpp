@@ -171,14 +171,17 @@ Scenario load_scenario_impl(const std::string& file, const std::vector<Override>
   for (const auto& k : kSections)
     if (!r.has(k))
       fail_at(file, top.Mark(), "", "missing required key '" + k + "'");
-  s.calibration = read_calibration(r.child("calibration"));
+  if (r.has("variability")) // before the costs: it may redraw the coefficients they name
+    s.variability = read_variability(r.child("variability"));
+  s.calibration = read_calibration(r.child("calibration"), s.variability.sample_coefficients);
+  if (s.variability.sample_coefficients)
+    for (auto& [name, c] : s.calibration.coefficients)
+      c.value = sample_coefficient(c, s.seed, name);
   s.machine = read_machine(r.child("machine"));
   s.kernel = read_kernel(r.child("kernel"), s.calibration);
   s.workload = read_workload(r.child("workload"));
   if (r.has("userspace"))
     s.userspace = read_userspace(r.child("userspace"), s.calibration);
-  if (r.has("variability"))
-    s.variability = read_variability(r.child("variability"));
   if (r.has("outputs"))
     s.outputs = read_outputs(r.child("outputs"));
   return s;

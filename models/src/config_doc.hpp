@@ -112,7 +112,9 @@ private:
 void check_schema(const Reader& r);
 
 // The sections (config_sections.cpp).
-Calibration read_calibration(const Reader& r);
+/// `sampled`: the values will be redrawn from their intervals (a resolved config holds draws,
+/// which may lie outside their 95% interval), so only lo <= hi is checked.
+Calibration read_calibration(const Reader& r, bool sampled = false);
 Machine read_machine(const Reader& r);
 Kernel read_kernel(const Reader& r, const Calibration& cal);
 Workload read_workload(const Reader& r);

@@ -12,7 +12,7 @@ namespace kmodsim::detail {
 
 // --- calibration -----------------------------------------------------------------------------
 
-Calibration read_calibration(const Reader& r) {
+Calibration read_calibration(const Reader& r, bool sampled) {
   r.allow_keys({"schema_version", "name", "reference", "coefficients"});
   check_schema(r);
   Calibration c;
@@ -27,10 +27,23 @@ Calibration read_calibration(const Reader& r) {
       if (e.node().IsScalar()) {
         co.value = e.as_double();
       } else {
-        e.allow_keys({"value", "unit", "source"});
+        e.allow_keys({"value", "unit", "source", "ci95"});
         co.value = e.required("value").as_double();
         co.unit = e.get_string("unit", "");
         co.source = e.get_string("source", "");
+        if (e.has("ci95")) {
+          Reader ci = e.child("ci95");
+          ci.expect_seq();
+          if (ci.size() != 2)
+            ci.fail("expected [lo, hi]");
+          co.ci_lo = ci.at(0).as_double();
+          co.ci_hi = ci.at(1).as_double();
+          ci.at(0).check_range(co.ci_lo, limits::kCostUs);
+          ci.at(1).check_range(co.ci_hi, limits::kCostUs);
+          if (co.ci_lo > co.ci_hi || (!sampled && !(co.ci_lo <= co.value && co.value <= co.ci_hi)))
+            ci.fail("the interval [" + Reader::fmt_num(co.ci_lo) + ", " + Reader::fmt_num(co.ci_hi) +
+                    "] does not contain the value " + Reader::fmt_num(co.value));
+        }
       }
       if (co.value < 0)
         e.fail("coefficient must be >= 0, got " + Reader::fmt_num(co.value));
@@ -345,11 +358,12 @@ Userspace read_userspace(const Reader& r, const Calibration& cal) {
 }
 
 Variability read_variability(const Reader& v) {
-  v.allow_keys({"cost_cv", "init_wait_cv", "shuffle_uevents"});
+  v.allow_keys({"cost_cv", "init_wait_cv", "shuffle_uevents", "sample_coefficients"});
   Variability out;
   out.cost_cv = v.get_double("cost_cv", 0.0, 0.0, 10.0);
   out.init_wait_cv = v.get_double("init_wait_cv", 0.0, 0.0, 10.0);
   out.shuffle_uevents = v.get_bool("shuffle_uevents", false);
+  out.sample_coefficients = v.get_bool("sample_coefficients", false);
   return out;
 }
 

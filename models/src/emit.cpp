@@ -104,7 +104,8 @@ std::string to_yaml(const Scenario& s) {
   e << YAML::Key << "variability" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "cost_cv"
     << YAML::Value << num(s.variability.cost_cv) << YAML::Key << "init_wait_cv" << YAML::Value
     << num(s.variability.init_wait_cv) << YAML::Key << "shuffle_uevents" << YAML::Value
-    << s.variability.shuffle_uevents << YAML::EndMap;
+    << s.variability.shuffle_uevents << YAML::Key << "sample_coefficients" << YAML::Value
+    << s.variability.sample_coefficients << YAML::EndMap;
   e << YAML::Key << "outputs" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "timeline" << YAML::Value
     << s.outputs.timeline << YAML::EndMap;
 
@@ -115,7 +116,11 @@ std::string to_yaml(const Scenario& s) {
   for (const auto& [name, c] : s.calibration.coefficients) {
     e << YAML::Key << name << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "value" << YAML::Value
       << num(c.value) << YAML::Key << "unit" << YAML::Value << c.unit << YAML::Key << "source" << YAML::Value
-      << c.source << YAML::EndMap;
+      << c.source;
+    if (c.has_ci())
+      e << YAML::Key << "ci95" << YAML::Value << YAML::Flow << YAML::BeginSeq << num(c.ci_lo) << num(c.ci_hi)
+        << YAML::EndSeq;
+    e << YAML::EndMap;
   }
   e << YAML::EndMap << YAML::EndMap;
 

@@ -2,6 +2,7 @@
 // (Documentation/locking/lockstat.rst, init/main.c's initcall_debug printks of 2.6.28 and 6.x)
 // and on synthetic data generated from known coefficients.
 #include <kmodsim/calib.hpp>
+#include <kmodsim/config.hpp>
 #include <kmodsim/rng.hpp>
 
 #include <gtest/gtest.h>
@@ -191,4 +192,31 @@ TEST(Lognormal, RecoversParameters) {
   EXPECT_LT(g.mu_lo, 8.0);
   EXPECT_GT(g.mu_hi, 8.0);
   EXPECT_THROW(fit_lognormal({1.0}), CalibError);
+}
+
+// Coefficients with a 95% interval: runs with variability.sample_coefficients draw from it.
+TEST(SampleCoefficient, LognormalThroughTheIntervalAndDeterministic) {
+  kmodsim::Coefficient c;
+  c.value = 2;
+  c.ci_lo = 1;
+  c.ci_hi = 4;
+  int inside = 0;
+  const int n = 4000;
+  for (int s = 0; s < n; ++s) {
+    const double v = kmodsim::sample_coefficient(c, static_cast<std::uint64_t>(s), "a");
+    EXPECT_GT(v, 0);
+    inside += v >= 1 && v <= 4;
+  }
+  EXPECT_NEAR(static_cast<double>(inside) / n, 0.95, 0.015);
+  EXPECT_EQ(kmodsim::sample_coefficient(c, 7, "a"), kmodsim::sample_coefficient(c, 7, "a"));
+  EXPECT_NE(kmodsim::sample_coefficient(c, 7, "a"), kmodsim::sample_coefficient(c, 7, "b")); // own stream
+  c.ci_lo = 0; // uniform on [0, hi]
+  for (int s = 0; s < 100; ++s) {
+    const double v = kmodsim::sample_coefficient(c, static_cast<std::uint64_t>(s), "a");
+    EXPECT_GE(v, 0);
+    EXPECT_LE(v, 4);
+  }
+  kmodsim::Coefficient exact;
+  exact.value = 3;
+  EXPECT_EQ(kmodsim::sample_coefficient(exact, 1, "x"), 3);
 }

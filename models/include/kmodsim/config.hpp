@@ -5,6 +5,7 @@
 #include "kmodsim/workload.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -142,7 +143,16 @@ struct Coefficient {
   double value = 0.0;
   std::string unit;
   std::string source; ///< where it came from: a citation, a derivation or "assumption: ..."
+  /// 95% interval (`ci95: [lo, hi]`), NaN when the coefficient is taken as exact. With
+  /// variability.sample_coefficients a run draws the coefficient from it (sample_coefficient).
+  double ci_lo = std::numeric_limits<double>::quiet_NaN(), ci_hi = std::numeric_limits<double>::quiet_NaN();
+  bool has_ci() const { return ci_lo == ci_lo; }
 };
+
+/// A draw of a coefficient from its 95% interval, a pure function of (interval, seed, name):
+/// lognormal through [lo, hi] (median sqrt(lo hi), the bounds at +-1.96 sigma) when lo > 0,
+/// uniform on [0, hi] when lo == 0; `value` unchanged without an interval.
+double sample_coefficient(const Coefficient& c, std::uint64_t seed, const std::string& name);
 
 struct Calibration {
   std::string name;
@@ -168,6 +178,7 @@ struct Variability {
   double cost_cv = 0.0;         ///< per-load multiplicative noise on kernel CPU costs (lognormal)
   double init_wait_cv = 0.0;    ///< per-load noise on init hardware waits (lognormal)
   bool shuffle_uevents = false; ///< replay uevents in a seed-dependent order
+  bool sample_coefficients = false; ///< draw every calibration coefficient with a ci95 from it (per seed)
 };
 
 struct Outputs {
