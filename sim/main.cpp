@@ -1,7 +1,9 @@
 // kmodsim: the thin CLI. Parses arguments, loads the scenario, runs, writes outputs.
+#include "cmd_calibrate.hpp"
 #include "output.hpp"
 #include "simulation.hpp"
 
+#include <kmodsim/calib.hpp>
 #include <kmodsim/config.hpp>
 #include <kmodsim/depgraph.hpp>
 #include <kmodsim/estimate.hpp>
@@ -189,6 +191,20 @@ int main(int argc, char** argv) {
   imp->add_option("--date", ia.date, "date for the provenance header (default: none, for reproducible output)");
   imp->add_flag("--force", ia.force, "overwrite output files that exist");
 
+  CalibrateArgs ca;
+  std::vector<std::string> ca_sets;
+  auto* cal = app.add_subcommand("calibrate", "fit a calibration file from measurements (docs/calibration.md)");
+  cal->add_option("--scenario", ca.scenario, "scenario whose kernel, workload and calibration the fit uses");
+  cal->add_option("--set", ca_sets, "override a field of the scenario (repeatable)");
+  cal->add_option("--base", ca.base, "start from this calibration file (default: the scenario's)");
+  cal->add_option("--dmesg", ca.dmesg, "initcall_debug dmesg: module init durations (repeatable)");
+  cal->add_option("--timings", ca.timings, "per-load timings CSV: NNLS fit of the kernel's coefficients");
+  cal->add_option("--lock-stat", ca.lock_stat, "/proc/lock_stat: module_mutex figures, as a check");
+  cal->add_option("-o,--output", ca.output, "calibration YAML to write")->required();
+  cal->add_option("--report", ca.report, "folder for fit.csv, residuals.csv, initcalls.csv, report.json");
+  cal->add_option("--name", ca.name, "name of the calibration");
+  cal->add_flag("--force", ca.force, "overwrite the output file");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) { // --help, --version
@@ -212,10 +228,17 @@ int main(int argc, char** argv) {
       return cmd_graph(workload, dot, graph_scenario);
     if (*imp)
       return cmd_import(ia);
+    if (*cal) {
+      ca.sets = parse_overrides(ca_sets);
+      return cmd_calibrate(ca);
+    }
   } catch (const ConfigError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   } catch (const import::ImportError& e) { // bad input, like a config error
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const calib::CalibError& e) { // bad measurement input
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   } catch (const CLI::ValidationError& e) {

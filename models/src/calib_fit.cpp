@@ -7,8 +7,10 @@
 #include <boost/math/distributions/students_t.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
 
 namespace kmodsim::calib {
@@ -80,7 +82,19 @@ Eigen::VectorXd nnls(const Eigen::MatrixXd& A, const Eigen::VectorXd& b, int max
   return x;
 }
 
-FitResult fit_nnls(const Eigen::MatrixXd& A, const Eigen::VectorXd& b, const std::vector<std::string>& names) {
+FitResult fit_nnls(const Eigen::MatrixXd& A0, const Eigen::VectorXd& b0, const std::vector<std::string>& names,
+                   bool relative, const std::vector<int>* clusters) {
+  Eigen::MatrixXd A = A0;
+  Eigen::VectorXd b = b0;
+  if (relative) {
+    const Eigen::VectorXd pred = A0 * nnls(A0, b0);
+    const double floor = std::max(1e-12, 1e-3 * b0.cwiseAbs().maxCoeff());
+    for (Eigen::Index i = 0; i < A.rows(); ++i) {
+      const double w = 1.0 / std::max(std::fabs(pred(i)), floor);
+      A.row(i) *= w;
+      b(i) *= w;
+    }
+  }
   FitResult f;
   const Eigen::Index m = A.rows(), n = A.cols();
   f.x = nnls(A, b);
@@ -122,14 +136,40 @@ FitResult fit_nnls(const Eigen::MatrixXd& A, const Eigen::VectorXd& b, const std
                            "): the features of the measured modules do not separate the coefficients");
     } else {
       const Eigen::MatrixXd inv = svd.matrixV() * sv.cwiseInverse().cwiseAbs2().asDiagonal() * svd.matrixV().transpose();
+      Eigen::MatrixXd cov = sigma2 * inv;
+      double tq = t;
+      if (clusters && !clusters->empty()) {
+        // Cluster-robust (sandwich) covariance: rows of one cluster (one load: its total and its
+        // steps) share its conditions, so they are not independent measurements.
+        std::map<int, Eigen::VectorXd> score;
+        for (Eigen::Index i = 0; i < m; ++i) {
+          auto& sc = score[(*clusters)[static_cast<size_t>(i)]];
+          if (sc.size() == 0)
+            sc = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(act.size()));
+          sc += Ap.row(i).transpose() * f.residuals(i);
+        }
+        const double g = static_cast<double>(score.size());
+        Eigen::MatrixXd meat = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(act.size()), static_cast<Eigen::Index>(act.size()));
+        for (const auto& kv : score)
+          meat += kv.second * kv.second.transpose();
+        const double c = g > 1 ? g / (g - 1) * (static_cast<double>(m) - 1) / dof : 1.0;
+        cov = c * inv * meat * inv;
+        tq = student_t_quantile(0.975, std::max(1.0, g - 1));
+      }
       for (size_t k = 0; k < act.size(); ++k) {
         const Eigen::Index j = act[k];
-        f.se(j) = std::sqrt(sigma2 * inv(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(k)));
-        f.lo(j) = std::max(0.0, f.x(j) - t * f.se(j));
-        f.hi(j) = f.x(j) + t * f.se(j);
+        f.se(j) = std::sqrt(cov(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(k)));
+        f.lo(j) = std::max(0.0, f.x(j) - tq * f.se(j));
+        f.hi(j) = f.x(j) + tq * f.se(j);
         f.identifiable[static_cast<size_t>(j)] = true;
       }
     }
+  }
+  if (relative) { // report residuals and R2 on the measured scale
+    f.residuals = b0 - A0 * f.x;
+    const double m0 = b0.size() ? b0.mean() : 0.0;
+    const double tot = (b0.array() - m0).matrix().squaredNorm();
+    f.r2 = tot > 0 ? 1.0 - f.residuals.squaredNorm() / tot : 1.0;
   }
   for (Eigen::Index j = 0; j < n; ++j) {
     if (f.x(j) > 0)
@@ -190,6 +230,37 @@ double sample_coefficient(const Coefficient& c, std::uint64_t seed, const std::s
   const double mu = 0.5 * (std::log(c.ci_lo) + std::log(c.ci_hi));
   const double sigma = (std::log(c.ci_hi) - std::log(c.ci_lo)) / (2 * 1.959963984540054);
   return std::min(std::exp(mu + sigma * z), limits::kCostUs.hi);
+}
+
+} // namespace kmodsim
+
+namespace kmodsim {
+
+void apply_module_init(Scenario& s) {
+  const ModuleInitCalib& mi = s.calibration.module_init;
+  if (mi.empty())
+    return;
+  const double cpu = std::clamp(mi.cpu_fraction.value, 0.0, 1.0);
+  for (Module& m : s.workload.modules) {
+    if (m.init.cpu_us > 0 || m.init.wait_ms > 0)
+      continue; // the workload's own figure wins
+    double us = 0;
+    auto it = mi.modules.find(m.name);
+    if (it != mi.modules.end()) {
+      us = it->second.us;
+    } else if (mi.has_default) {
+      std::uint64_t h = 1469598103934665603ull;
+      for (unsigned char ch : m.name)
+        h = (h ^ ch) * 1099511628211ull;
+      const double u1 = uniform01(s.seed, 0x1417, h, 0), u2 = uniform01(s.seed, 0x1417, h, 1);
+      const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+      us = std::min(mi.median_us * std::exp(mi.sigma * z), limits::kInitCpuUs.hi);
+    } else {
+      continue;
+    }
+    m.init.cpu_us = us * cpu;
+    m.init.wait_ms = us * (1.0 - cpu) * 1e-3;
+  }
 }
 
 } // namespace kmodsim

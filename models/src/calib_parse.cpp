@@ -249,8 +249,9 @@ std::vector<TimingRow> parse_timings_csv(const std::string& text, const std::str
   if (header.size() < 2 || header[0] != "module" || header[1] != "total_us")
     fail(file, hl, "the header must start with 'module,total_us'");
   for (size_t c = 2; c < header.size(); ++c)
-    if (header[c].rfind("step:", 0) != 0 || header[c].size() == 5)
-      fail(file, hl, "column '" + header[c] + "': extra columns are named step:<step name>");
+    if ((header[c].rfind("step:", 0) != 0 || header[c].size() == 5) && header[c] != "loaded_modules" &&
+        header[c] != "symtab_entries")
+      fail(file, hl, "column '" + header[c] + "': extra columns are loaded_modules, symtab_entries or step:<step name>");
   std::vector<TimingRow> out;
   for (++i; i < lines.size(); ++i) {
     const int ln = static_cast<int>(i) + 1;
@@ -274,7 +275,12 @@ std::vector<TimingRow> parse_timings_csv(const std::string& text, const std::str
       auto s = number(f[c]);
       if (!s || *s < 0)
         fail(file, ln, header[c] + " '" + f[c] + "' is not a non-negative number");
-      r.steps_us[header[c].substr(5)] = *s;
+      if (header[c] == "loaded_modules")
+        r.loaded_modules = *s;
+      else if (header[c] == "symtab_entries")
+        r.symtab_entries = *s;
+      else
+        r.steps_us[header[c].substr(5)] = *s;
     }
     out.push_back(std::move(r));
   }

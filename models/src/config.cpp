@@ -174,12 +174,16 @@ Scenario load_scenario_impl(const std::string& file, const std::vector<Override>
   if (r.has("variability")) // before the costs: it may redraw the coefficients they name
     s.variability = read_variability(r.child("variability"));
   s.calibration = read_calibration(r.child("calibration"), s.variability.sample_coefficients);
-  if (s.variability.sample_coefficients)
+  if (s.variability.sample_coefficients) {
     for (auto& [name, c] : s.calibration.coefficients)
       c.value = sample_coefficient(c, s.seed, name);
+    auto& cf = s.calibration.module_init.cpu_fraction;
+    cf.value = std::min(1.0, sample_coefficient(cf, s.seed, "module_init.cpu_fraction"));
+  }
   s.machine = read_machine(r.child("machine"));
   s.kernel = read_kernel(r.child("kernel"), s.calibration);
   s.workload = read_workload(r.child("workload"));
+  apply_module_init(s);
   if (r.has("userspace"))
     s.userspace = read_userspace(r.child("userspace"), s.calibration);
   if (r.has("outputs"))
@@ -217,6 +221,15 @@ Override parse_override(const std::string& text) {
 
 Scenario load_scenario(const std::string& path, const std::vector<Override>& overrides) {
   return guard(path, [&] { return load_scenario_impl(path, overrides); });
+}
+
+Calibration load_calibration_file(const std::string& path) {
+  return guard(path, [&] {
+    Doc doc;
+    doc.root = load_yaml_file(path, "", YAML::Mark::null_mark(), "");
+    doc.origins.emplace_back("", path);
+    return read_calibration(Reader(doc, doc.root, ""));
+  });
 }
 
 Workload load_workload_file(const std::string& path) {

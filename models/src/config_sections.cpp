@@ -12,8 +12,57 @@ namespace kmodsim::detail {
 
 // --- calibration -----------------------------------------------------------------------------
 
+ModuleInitCalib read_module_init(const Reader& r, bool sampled) {
+  r.allow_keys({"cpu_fraction", "default", "modules"});
+  ModuleInitCalib mi;
+  Reader cf = r.required("cpu_fraction");
+  cf.allow_keys({"value", "unit", "source", "ci95"});
+  mi.cpu_fraction.value = cf.required("value").as_double();
+  cf.child("value").check_range(mi.cpu_fraction.value, limits::kFraction);
+  mi.cpu_fraction.unit = cf.get_string("unit", "fraction");
+  mi.cpu_fraction.source = cf.required("source").as_string();
+  if (cf.has("ci95")) {
+    Reader ci = cf.child("ci95");
+    ci.expect_seq();
+    if (ci.size() != 2)
+      ci.fail("expected [lo, hi]");
+    mi.cpu_fraction.ci_lo = ci.at(0).as_double();
+    mi.cpu_fraction.ci_hi = ci.at(1).as_double();
+    ci.check_range(mi.cpu_fraction.ci_lo, limits::kFraction);
+    ci.check_range(mi.cpu_fraction.ci_hi, limits::kFraction);
+    if (mi.cpu_fraction.ci_lo > mi.cpu_fraction.ci_hi ||
+        (!sampled && !(mi.cpu_fraction.ci_lo <= mi.cpu_fraction.value && mi.cpu_fraction.value <= mi.cpu_fraction.ci_hi)))
+      ci.fail("the interval must contain the value");
+  }
+  if (r.has("default")) {
+    Reader d = r.child("default");
+    d.allow_keys({"distribution", "median_us", "sigma", "source"});
+    if (d.get_string("distribution", "lognormal") != "lognormal")
+      d.child("distribution").fail("only 'lognormal' is supported");
+    mi.has_default = true;
+    mi.median_us = d.required("median_us").as_double();
+    d.child("median_us").check_range(mi.median_us, limits::kInitCpuUs);
+    mi.sigma = d.required("sigma").as_double();
+    d.child("sigma").check_range(mi.sigma, limits::kLogSigma);
+    mi.default_source = d.required("source").as_string();
+  }
+  if (r.has("modules")) {
+    Reader ms = r.child("modules");
+    for (const std::string& name : ms.keys()) {
+      Reader m = ms.child(name);
+      m.allow_keys({"us", "source"});
+      ModuleInitCalib::Measured me;
+      me.us = m.required("us").as_double();
+      m.child("us").check_range(me.us, limits::kInitCpuUs);
+      me.source = m.get_string("source", "");
+      mi.modules[name] = me;
+    }
+  }
+  return mi;
+}
+
 Calibration read_calibration(const Reader& r, bool sampled) {
-  r.allow_keys({"schema_version", "name", "reference", "coefficients"});
+  r.allow_keys({"schema_version", "name", "reference", "coefficients", "module_init"});
   check_schema(r);
   Calibration c;
   c.name = r.get_string("name", "");
@@ -51,6 +100,8 @@ Calibration read_calibration(const Reader& r, bool sampled) {
       c.coefficients[key] = co;
     }
   }
+  if (r.has("module_init"))
+    c.module_init = read_module_init(r.child("module_init"), sampled);
   return c;
 }
 

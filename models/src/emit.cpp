@@ -57,7 +57,54 @@ void emit_steps(YAML::Emitter& e, const std::vector<Step>& steps) {
   e << YAML::EndSeq;
 }
 
+void emit_calibration(YAML::Emitter& e, const Calibration& c) {
+  e << YAML::BeginMap;
+  e << YAML::Key << "schema_version" << YAML::Value << 1;
+  e << YAML::Key << "name" << YAML::Value << c.name;
+  e << YAML::Key << "reference" << YAML::Value << c.reference;
+  e << YAML::Key << "coefficients" << YAML::Value << YAML::BeginMap;
+  for (const auto& [name, co] : c.coefficients) {
+    e << YAML::Key << name << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "value" << YAML::Value
+      << num(co.value) << YAML::Key << "unit" << YAML::Value << co.unit << YAML::Key << "source" << YAML::Value
+      << co.source;
+    if (co.has_ci())
+      e << YAML::Key << "ci95" << YAML::Value << YAML::Flow << YAML::BeginSeq << num(co.ci_lo) << num(co.ci_hi)
+        << YAML::EndSeq;
+    e << YAML::EndMap;
+  }
+  e << YAML::EndMap;
+  const ModuleInitCalib& mi = c.module_init;
+  if (!mi.empty()) {
+    e << YAML::Key << "module_init" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "cpu_fraction" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "value"
+      << YAML::Value << num(mi.cpu_fraction.value) << YAML::Key << "source" << YAML::Value << mi.cpu_fraction.source;
+    if (mi.cpu_fraction.has_ci())
+      e << YAML::Key << "ci95" << YAML::Value << YAML::Flow << YAML::BeginSeq << num(mi.cpu_fraction.ci_lo)
+        << num(mi.cpu_fraction.ci_hi) << YAML::EndSeq;
+    e << YAML::EndMap;
+    if (mi.has_default)
+      e << YAML::Key << "default" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "median_us"
+        << YAML::Value << num(mi.median_us) << YAML::Key << "sigma" << YAML::Value << num(mi.sigma) << YAML::Key
+        << "source" << YAML::Value << mi.default_source << YAML::EndMap;
+    if (!mi.modules.empty()) {
+      e << YAML::Key << "modules" << YAML::Value << YAML::BeginMap;
+      for (const auto& [name, me] : mi.modules)
+        e << YAML::Key << name << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "us" << YAML::Value
+          << num(me.us) << YAML::Key << "source" << YAML::Value << me.source << YAML::EndMap;
+      e << YAML::EndMap;
+    }
+    e << YAML::EndMap;
+  }
+  e << YAML::EndMap;
+}
+
 } // namespace
+
+std::string calibration_to_yaml(const Calibration& c) {
+  YAML::Emitter e;
+  emit_calibration(e, c);
+  return std::string(e.c_str()) + "\n";
+}
 
 std::string to_yaml(const Scenario& s) {
   YAML::Emitter e;
@@ -109,20 +156,8 @@ std::string to_yaml(const Scenario& s) {
   e << YAML::Key << "outputs" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "timeline" << YAML::Value
     << s.outputs.timeline << YAML::EndMap;
 
-  e << YAML::Key << "calibration" << YAML::Value << YAML::BeginMap;
-  e << YAML::Key << "name" << YAML::Value << s.calibration.name;
-  e << YAML::Key << "reference" << YAML::Value << s.calibration.reference;
-  e << YAML::Key << "coefficients" << YAML::Value << YAML::BeginMap;
-  for (const auto& [name, c] : s.calibration.coefficients) {
-    e << YAML::Key << name << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "value" << YAML::Value
-      << num(c.value) << YAML::Key << "unit" << YAML::Value << c.unit << YAML::Key << "source" << YAML::Value
-      << c.source;
-    if (c.has_ci())
-      e << YAML::Key << "ci95" << YAML::Value << YAML::Flow << YAML::BeginSeq << num(c.ci_lo) << num(c.ci_hi)
-        << YAML::EndSeq;
-    e << YAML::EndMap;
-  }
-  e << YAML::EndMap << YAML::EndMap;
+  e << YAML::Key << "calibration" << YAML::Value;
+  emit_calibration(e, s.calibration);
 
   const auto& w = s.workload;
   e << YAML::Key << "workload" << YAML::Value << YAML::BeginMap;

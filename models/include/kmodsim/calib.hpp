@@ -4,6 +4,8 @@
 // Every parse error is a CalibError "file:line: what".
 #pragma once
 
+#include "kmodsim/config.hpp"
+
 #include <Eigen/Dense>
 
 #include <cstdint>
@@ -60,12 +62,32 @@ struct TimingRow {
   std::string module;
   double total_us = 0;
   std::map<std::string, double> steps_us; ///< optional per-step durations (columns named step:<name>)
+  /// Optional machine state when the load ran (columns loaded_modules, symtab_entries); -1 =
+  /// not given: the state of a first, uncontended load (no module loaded, vmlinux's exports).
+  double loaded_modules = -1, symtab_entries = -1;
   int line = 0;
 };
 
-/// Reads the documented timings CSV (docs/calibration.md): a header with `module,total_us` and
-/// optional `step:<name>` columns (microseconds), one row per init_module call.
+/// Reads the documented timings CSV (docs/calibration.md): a header with `module,total_us`,
+/// optional `loaded_modules` and `symtab_entries` (the state at the load) and optional
+/// `step:<name>` columns (microseconds), one row per init_module call.
 std::vector<TimingRow> parse_timings_csv(const std::string& text, const std::string& file);
+
+// --- the design of a timing fit -------------------------------------------------------------------
+
+/// The linear system of a timing fit: one equation per load (its `total_us`: load_module, the
+/// steps before the module's init function) and one per measured step, each in the unknown
+/// calibration coefficients that the kernel's costs name (CPU costs divided by machine.speed,
+/// off-CPU waits not), minus the part of literal costs. Features as an uncontended load sees them
+/// (symtab_entries = the workload's kernel_exports, no module loaded before it).
+struct Design {
+  std::vector<std::string> coefs; ///< column names: calibration coefficients
+  Eigen::MatrixXd A;
+  Eigen::VectorXd b;              ///< measured minus literal part, microseconds
+  std::vector<std::string> rows;  ///< "file:line module[ step]"
+  std::vector<int> cluster;       ///< per row: the index of its timing row (one load)
+};
+Design timing_design(const Scenario& s, const std::vector<TimingRow>& rows, const std::string& file);
 
 // --- fits ----------------------------------------------------------------------------------------
 
@@ -84,7 +106,13 @@ struct FitResult {
 };
 
 /// NNLS fit with standard errors from the active set's (A'A)^-1 sigma^2 and Student-t intervals.
-FitResult fit_nnls(const Eigen::MatrixXd& A, const Eigen::VectorXd& b, const std::vector<std::string>& names);
+/// `relative`: errors proportional to the measured time (timings: a long load varies more in
+/// microseconds than a short one), fitted by weighted least squares with weights 1/prediction^2
+/// from a first unweighted fit; residuals and R2 are reported on the unweighted scale.
+/// `clusters` (one id per row): rows of a cluster share an error (one load's total and steps);
+/// the covariance is then the cluster-robust sandwich and t has (clusters - 1) dof.
+FitResult fit_nnls(const Eigen::MatrixXd& A, const Eigen::VectorXd& b, const std::vector<std::string>& names,
+                   bool relative = false, const std::vector<int>* clusters = nullptr);
 
 struct Lognormal {
   double mu = 0, sigma = 0; ///< of log(x)

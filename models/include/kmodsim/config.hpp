@@ -154,11 +154,36 @@ struct Coefficient {
 /// uniform on [0, hi] when lo == 0; `value` unchanged without an interval.
 double sample_coefficient(const Coefficient& c, std::uint64_t seed, const std::string& name);
 
+struct Scenario;
+
+/// Module init functions measured by initcall_debug (kmodsim calibrate --dmesg). They apply to
+/// the workload's modules that give no init cost of their own (init cpu_us and wait_ms both 0,
+/// as `kmodsim import` writes them): a measured module takes its own duration, any other a
+/// per-module draw (seeded) from the fitted lognormal; `cpu_fraction` splits the duration into
+/// CPU work and an off-CPU hardware wait (initcall_debug prints wall time only).
+struct ModuleInitCalib {
+  Coefficient cpu_fraction;       ///< value in [0, 1]
+  bool has_default = false;
+  double median_us = 0, sigma = 0; ///< lognormal of the init duration of an unmeasured module
+  std::string default_source;
+  struct Measured {
+    double us = 0;
+    std::string source;
+  };
+  std::map<std::string, Measured> modules;
+  bool empty() const { return !has_default && modules.empty(); }
+};
+
 struct Calibration {
   std::string name;
   std::string reference; ///< the machine the coefficients were measured or derived for
   std::map<std::string, Coefficient> coefficients;
+  ModuleInitCalib module_init;
 };
+
+/// Fills the init cost of the modules that give none from `s.calibration.module_init`
+/// (ModuleInitCalib). Called by load_scenario; pure.
+void apply_module_init(Scenario& s);
 
 struct Userspace {
   struct Udev {
@@ -213,6 +238,11 @@ Override parse_override(const std::string& text);
 
 /// Loads a workload file alone (for `kmodsim graph`).
 Workload load_workload_file(const std::string& path);
+/// Loads a calibration file alone (kmodsim calibrate --base).
+Calibration load_calibration_file(const std::string& path);
+
+/// A calibration file (kmodsim calibrate's output), loadable as a scenario's calibration.
+std::string calibration_to_yaml(const Calibration& c);
 
 /// The fully resolved scenario as YAML (what `kmodsim config` prints; hashed into config_sha256).
 std::string to_yaml(const Scenario& s);

@@ -20,6 +20,9 @@ inline constexpr Range kCostUs{0.0, 1e7, "us per unit of its feature"};
 /// A module's own init function: CPU (us) and hardware wait (ms), up to 100 s each.
 inline constexpr Range kInitCpuUs{0.0, 1e8, "us"};
 inline constexpr Range kInitWaitMs{0.0, 1e5, "ms"};
+/// A fraction (module_init.cpu_fraction) and the sigma of a lognormal (of ln us).
+inline constexpr Range kFraction{0.0, 1.0, "(a fraction)"};
+inline constexpr Range kLogSigma{0.0, 5.0, "(sigma of ln us)"};
 /// Module sizes (SHF_ALLOC, init, file, percpu): up to 4 GiB, 100x the largest real module.
 inline constexpr Range kSizeKb{0.0, 4194304.0, "KiB"};
 /// Relative CPU speed against the calibration's reference machine.

@@ -1,0 +1,230 @@
+// kmodsim calibrate: measurements in, a calibration file out (docs/calibration.md). A thin
+// layer: parsing and fitting live in models/ (kmodsim/calib.hpp).
+#include "cmd_calibrate.hpp"
+
+#include <kmodsim/atomic_file.hpp>
+#include <kmodsim/calib.hpp>
+#include <kmodsim/import/safe_io.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+namespace fs = std::filesystem;
+
+namespace kmodsim {
+namespace {
+
+constexpr std::uint64_t kMaxMeasurementBytes = 256ull << 20;
+
+std::string read_input(const std::string& path) {
+  try {
+    return import::read_regular_file(path, kMaxMeasurementBytes);
+  } catch (const std::exception& e) {
+    throw calib::CalibError(e.what());
+  }
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  AtomicFile f(path);
+  f.write(text);
+  f.commit();
+}
+
+/// The workload module an initcall belongs to: its " [module]" suffix, or its function name
+/// with the usual init suffixes removed (uhci_hcd_init -> uhci_hcd).
+std::string module_of(const calib::Initcall& ic, const std::set<std::string>& names) {
+  auto norm = [](std::string s) {
+    for (char& c : s)
+      if (c == '-')
+        c = '_';
+    return s;
+  };
+  if (!ic.module.empty())
+    return norm(ic.module);
+  const std::string fn = ic.function;
+  std::vector<std::string> cand;
+  for (const char* suf : {"_init_module", "_module_init", "_driver_init", "_mod_init", "_init"})
+    if (fn.size() > std::strlen(suf) && fn.compare(fn.size() - std::strlen(suf), std::strlen(suf), suf) == 0)
+      cand.push_back(fn.substr(0, fn.size() - std::strlen(suf)));
+  if (fn.rfind("init_", 0) == 0)
+    cand.push_back(fn.substr(5));
+  for (const auto& c : cand)
+    if (names.count(c))
+      return c;
+  return "";
+}
+
+} // namespace
+
+int cmd_calibrate(const CalibrateArgs& a) {
+  if (a.output.empty())
+    throw calib::CalibError("give -o CALIBRATION.yaml");
+  if (a.dmesg.empty() && a.timings.empty() && a.lock_stat.empty())
+    throw calib::CalibError("nothing to calibrate from: give --dmesg, --timings and/or --lock-stat");
+  if (!a.timings.empty() && a.scenario.empty())
+    throw calib::CalibError("--timings needs --scenario (its kernel names the coefficients, its workload has the features)");
+  import::check_output_path(a.output, a.force);
+  if (!a.report.empty()) {
+    std::error_code ec;
+    fs::create_directories(a.report, ec);
+    if (ec)
+      throw OutputError(a.report + ": cannot create directory: " + ec.message());
+  }
+
+  Scenario s;
+  Calibration cal;
+  if (!a.scenario.empty()) {
+    s = load_scenario(a.scenario, a.sets);
+    cal = s.calibration;
+  }
+  if (!a.base.empty())
+    cal = load_calibration_file(a.base);
+  if (!a.name.empty())
+    cal.name = a.name;
+  nlohmann::ordered_json report;
+  std::vector<std::string> warnings;
+
+  // --- timings: NNLS over the coefficients the kernel names --------------------------------------
+  if (!a.timings.empty()) {
+    const auto rows = calib::parse_timings_csv(read_input(a.timings), a.timings);
+    const calib::Design d = calib::timing_design(s, rows, a.timings);
+    if (d.coefs.empty())
+      throw calib::CalibError(a.timings + ": the kernel's costs name no calibration coefficient to fit");
+    const calib::FitResult f = calib::fit_nnls(d.A, d.b, d.coefs, true, &d.cluster);
+    for (const auto& w : f.warnings)
+      warnings.push_back(a.timings + ": " + w);
+    std::string fit_csv = "coefficient,value,se,ci95_lo,ci95_hi,identifiable\n";
+    for (size_t j = 0; j < d.coefs.size(); ++j) {
+      const auto jj = static_cast<Eigen::Index>(j);
+      fit_csv += fmt::format("{},{:.9g},{:.9g},{:.9g},{:.9g},{}\n", d.coefs[j], f.x(jj), f.se(jj), f.lo(jj), f.hi(jj),
+                             f.identifiable[j] ? "yes" : "no");
+      if (!f.identifiable[j])
+        continue; // keeps the base value and its source
+      Coefficient& c = cal.coefficients[d.coefs[j]];
+      c.value = f.x(jj);
+      c.ci_lo = f.lo(jj);
+      c.ci_hi = f.hi(jj);
+      c.source = fmt::format("fit: NNLS over {} equations of {} (R2 {:.4f}; kmodsim calibrate)", d.A.rows(),
+                             fs::path(a.timings).filename().string(), f.r2);
+    }
+    report["timings"] = {{"file", a.timings}, {"equations", d.A.rows()}, {"coefficients", d.coefs},
+                         {"r2", f.r2}, {"condition", f.condition}};
+    if (!a.report.empty()) {
+      write_text(a.report + "/fit.csv", fit_csv);
+      std::string res = "row,measured_us,predicted_us,residual_us\n";
+      const Eigen::VectorXd pred = d.A * f.x;
+      for (size_t i = 0; i < d.rows.size(); ++i)
+        res += fmt::format("\"{}\",{:.9g},{:.9g},{:.9g}\n", d.rows[i], d.b(static_cast<Eigen::Index>(i)),
+                           pred(static_cast<Eigen::Index>(i)), f.residuals(static_cast<Eigen::Index>(i)));
+      write_text(a.report + "/residuals.csv", res);
+    }
+    std::cout << fmt::format("timings: {} equations, {} coefficients, R2 {:.4f}\n", d.A.rows(), d.coefs.size(), f.r2);
+    for (size_t j = 0; j < d.coefs.size(); ++j) {
+      const auto jj = static_cast<Eigen::Index>(j);
+      std::cout << fmt::format("  {:32} {:12.6g}  95% [{:.6g}, {:.6g}]{}\n", d.coefs[j], f.x(jj), f.lo(jj), f.hi(jj),
+                               f.identifiable[j] ? "" : "  (not identifiable: kept)");
+    }
+  }
+
+  // --- dmesg: module init durations and their distribution --------------------------------------
+  if (!a.dmesg.empty()) {
+    std::set<std::string> names;
+    for (const auto& m : s.workload.modules)
+      names.insert(m.name);
+    std::vector<double> all;
+    std::string csv = "file,line,function,module,workload_module,ret,usecs\n";
+    size_t matched = 0, failed = 0;
+    for (const auto& file : a.dmesg) {
+      const auto calls = calib::parse_dmesg(read_input(file), file);
+      if (calls.empty())
+        warnings.push_back(file + ": no initcall_debug lines (boot with initcall_debug)");
+      for (const auto& ic : calls) {
+        const std::string mod = module_of(ic, names);
+        csv += fmt::format("{},{},{},{},{},{},{}\n", file, ic.line, ic.function, ic.module, mod, ic.ret, ic.usecs);
+        if (ic.ret != 0) {
+          failed++;
+          continue; // a failed init (-ENODEV: no such hardware) says little about a real one
+        }
+        if (ic.usecs > 0)
+          all.push_back(ic.usecs);
+        if (!mod.empty() && (names.empty() || names.count(mod))) {
+          auto& me = cal.module_init.modules[mod];
+          me.us = std::max(me.us, ic.usecs); // several initcalls of one module: the longest
+          me.source = fmt::format("{}:{} ({} returned 0 after {} usecs)", fs::path(file).filename().string(), ic.line,
+                                  ic.function, ic.usecs);
+          matched++;
+        }
+      }
+    }
+    if (all.size() >= 2) {
+      const calib::Lognormal g = calib::fit_lognormal(all);
+      auto& mi = cal.module_init;
+      mi.has_default = true;
+      mi.median_us = g.median();
+      mi.sigma = g.sigma;
+      mi.default_source = fmt::format("fit: lognormal MLE over {} initcalls of {} (median 95% [{:.6g}, {:.6g}] us)",
+                                      g.n, fs::path(a.dmesg.front()).filename().string(), std::exp(g.mu_lo),
+                                      std::exp(g.mu_hi));
+      report["dmesg"] = {{"initcalls", all.size()}, {"failed", failed}, {"matched_modules", matched},
+                         {"median_us", g.median()}, {"sigma", g.sigma},
+                         {"median_ci95_us", {std::exp(g.mu_lo), std::exp(g.mu_hi)}}};
+      std::cout << fmt::format("dmesg: {} initcalls ({} failed), {} matched to modules; init time lognormal median "
+                               "{:.6g} us (95% [{:.6g}, {:.6g}]), sigma {:.3f}\n",
+                               all.size() + failed, failed, matched, g.median(), std::exp(g.mu_lo), std::exp(g.mu_hi),
+                               g.sigma);
+    } else {
+      warnings.push_back("dmesg: fewer than 2 successful initcalls with a duration: no distribution fitted");
+    }
+    if (cal.module_init.cpu_fraction.source.empty()) {
+      auto& cf = cal.module_init.cpu_fraction;
+      cf.value = 0.5;
+      cf.ci_lo = 0.1;
+      cf.ci_hi = 0.9;
+      cf.unit = "fraction";
+      cf.source = "assumption: initcall_debug prints wall time only; the CPU share of an init function is unknown "
+                  "(0.1-0.9)";
+    }
+    if (!a.report.empty())
+      write_text(a.report + "/initcalls.csv", csv);
+  }
+
+  // --- lock_stat: the measured module_mutex, as a check ---------------------------------------------
+  if (!a.lock_stat.empty()) {
+    const auto locks = calib::parse_lock_stat(read_input(a.lock_stat), a.lock_stat);
+    const calib::LockStat* mm = nullptr;
+    for (const auto& l : locks)
+      if (l.name == "module_mutex" || l.name == "&module_mutex")
+        mm = &l;
+    if (!mm) {
+      warnings.push_back(a.lock_stat + ": no module_mutex class (CONFIG_LOCK_STAT on, and read after the boot?)");
+    } else {
+      report["lock_stat"] = {{"file", a.lock_stat},         {"line", mm->line},
+                             {"acquisitions", mm->acquisitions}, {"contentions", mm->contentions},
+                             {"wait_total_us", mm->waittime_total_us}, {"wait_max_us", mm->waittime_max_us},
+                             {"hold_total_us", mm->holdtime_total_us}, {"hold_max_us", mm->holdtime_max_us},
+                             {"hold_avg_us", mm->holdtime_avg_us}};
+      std::cout << fmt::format("lock_stat: module_mutex {} acquisitions, {} contended, hold total {:.6g} us (max "
+                               "{:.6g}), wait total {:.6g} us (max {:.6g})\n",
+                               mm->acquisitions, mm->contentions, mm->holdtime_total_us, mm->holdtime_max_us,
+                               mm->waittime_total_us, mm->waittime_max_us);
+    }
+  }
+
+  for (const auto& w : warnings)
+    std::cerr << "warning: " << w << "\n";
+  report["warnings"] = warnings;
+  import::write_output_file(a.output, a.force, [&](std::ostream& out) {
+    out << "# Written by kmodsim calibrate; every fitted value says so in its source.\n" << calibration_to_yaml(cal);
+  });
+  if (!a.report.empty())
+    write_text(a.report + "/report.json", report.dump(2) + "\n");
+  std::cout << "calibration -> " << a.output << "\n";
+  return 0;
+}
+
+} // namespace kmodsim
