@@ -233,10 +233,23 @@ void Sim::modprobe(size_t ev, size_t task) {
   slots_->release();
 }
 
-/// modprobe's "is it in the kernel yet?": reads /proc/modules, whose reader takes module_mutex.
+/// modprobe's "is it in the kernel yet?": reads /proc/modules, whose reader takes module_mutex,
+/// or (module-init-tools 3.6+) /sys/module/<name>/initstate without it, polling while "coming".
 bool Sim::already_loaded(Task& t, size_t m) {
   const auto& mp = sc_.userspace.modprobe;
   t.step = step_check_;
+  if (mp.loaded_check == LoadedCheck::sysfs) {
+    while (true) {
+      const double us = checked_us(mp.check_us, "already_loaded_check");
+      cpu_->run(t, us, Mode::kernel);
+      demand_[t.id] += us / (sc_.machine.speed * 1e6);
+      if (ks_.state(m) == ModState::live)
+        return true;
+      if (!ks_.sysfs_exists(m))
+        return false; // no /sys/module/<name>: load it
+      off_cpu(t, State::sleep, mp.poll_ms * 1e-3); // "coming": usleep and read initstate again
+    }
+  }
   mutex_->lock(t);
   const double us = checked_us(mp.check_us + mp.check_us_per_loaded * static_cast<double>(ks_.loaded_modules()),
                                "already_loaded_check");

@@ -399,7 +399,10 @@ Userspace read_userspace(const Reader& r, const Calibration& cal) {
   }
   if (r.has("modprobe")) {
     Reader m = r.child("modprobe");
-    m.allow_keys({"startup_us", "index_us_per_module", "check_us", "check_us_per_loaded"});
+    m.allow_keys({"startup_us", "index_us_per_module", "check_us", "check_us_per_loaded", "loaded_check", "poll_ms"});
+    u.modprobe.loaded_check =
+        m.get_enum("loaded_check", LoadedCheck::proc_modules, {LoadedCheck::proc_modules, LoadedCheck::sysfs});
+    u.modprobe.poll_ms = m.get_ranged("poll_ms", 100.0, limits::kPollMs);
     u.modprobe.startup_us = get_cost_scalar(m, "startup_us", cal, 0.0);
     u.modprobe.index_us_per_module = get_cost_scalar(m, "index_us_per_module", cal, 0.0);
     u.modprobe.check_us = get_cost_scalar(m, "check_us", cal, 0.0);

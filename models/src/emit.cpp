@@ -145,7 +145,9 @@ std::string to_yaml(const Scenario& s) {
   e << YAML::Key << "modprobe" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "startup_us"
     << YAML::Value << num(u.modprobe.startup_us) << YAML::Key << "index_us_per_module" << YAML::Value
     << num(u.modprobe.index_us_per_module) << YAML::Key << "check_us" << YAML::Value << num(u.modprobe.check_us)
-    << YAML::Key << "check_us_per_loaded" << YAML::Value << num(u.modprobe.check_us_per_loaded) << YAML::EndMap;
+    << YAML::Key << "check_us_per_loaded" << YAML::Value << num(u.modprobe.check_us_per_loaded) << YAML::Key
+    << "loaded_check" << YAML::Value << to_string(u.modprobe.loaded_check) << YAML::Key << "poll_ms" << YAML::Value
+    << num(u.modprobe.poll_ms) << YAML::EndMap;
   e << YAML::EndMap;
 
   e << YAML::Key << "variability" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "cost_cv"

@@ -85,6 +85,7 @@ const char* to_string(Effect e) {
 }
 
 const char* to_string(Preemption p) { return p == Preemption::voluntary ? "voluntary" : "full"; }
+const char* to_string(LoadedCheck c) { return c == LoadedCheck::proc_modules ? "proc_modules" : "sysfs"; }
 
 std::string did_you_mean(const std::string& key, const std::vector<std::string>& candidates) {
   std::string best;

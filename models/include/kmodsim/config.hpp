@@ -185,6 +185,9 @@ struct Calibration {
 /// (ModuleInitCalib). Called by load_scenario; pure.
 void apply_module_init(Scenario& s);
 
+enum class LoadedCheck { proc_modules, sysfs };
+const char* to_string(LoadedCheck c);
+
 struct Userspace {
   struct Udev {
     int children_max = 64;   ///< at most this many modprobe children at once
@@ -196,6 +199,11 @@ struct Userspace {
     double index_us_per_module = 0.0; ///< parsing modules.dep + aliases, per module in the index
     double check_us = 0.0;            ///< "already loaded?" (/proc/modules read, under module_mutex)
     double check_us_per_loaded = 0.0; ///< ... per module on the list
+    /// How modprobe asks "already loaded?": proc_modules reads /proc/modules, whose reader takes
+    /// module_mutex (module-init-tools <= 3.5); sysfs reads /sys/module/<name>/initstate without
+    /// the lock and, while it says "coming", polls every poll_ms until "live" (3.6+, Feb 2009).
+    LoadedCheck loaded_check = LoadedCheck::proc_modules;
+    double poll_ms = 100.0;
   } modprobe;
 };
 

@@ -32,6 +32,8 @@ public:
 
   ModState state(size_t m) const { return state_[m]; }
   bool on_list(size_t m) const { return state_[m] != ModState::absent; }
+  /// /sys/module/<name> exists (a loader passed mod_sysfs_init, or the module is listed).
+  bool sysfs_exists(size_t m) const { return sysfs_[m] != 0; }
   /// Symbol-table entries a lookup scans in full: vmlinux exports + exports of listed modules.
   std::int64_t symtab_entries() const { return symtab_; }
   std::int64_t loaded_modules() const { return listed_; }

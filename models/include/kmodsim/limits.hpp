@@ -23,6 +23,8 @@ inline constexpr Range kInitWaitMs{0.0, 1e5, "ms"};
 /// A fraction (module_init.cpu_fraction) and the sigma of a lognormal (of ln us).
 inline constexpr Range kFraction{0.0, 1.0, "(a fraction)"};
 inline constexpr Range kLogSigma{0.0, 5.0, "(sigma of ln us)"};
+/// modprobe's poll of /sys/module/<name>/initstate.
+inline constexpr Range kPollMs{0.01, 10000.0, "ms"};
 /// Module sizes (SHF_ALLOC, init, file, percpu): up to 4 GiB, 100x the largest real module.
 inline constexpr Range kSizeKb{0.0, 4194304.0, "KiB"};
 /// Relative CPU speed against the calibration's reference machine.
