@@ -182,7 +182,7 @@ Scenario load_scenario_impl(const std::string& file, const std::vector<Override>
   }
   s.machine = read_machine(r.child("machine"));
   s.kernel = read_kernel(r.child("kernel"), s.calibration);
-  s.workload = read_workload(r.child("workload"));
+  s.workload = read_workload(r.child("workload"), s.variability.sample_coefficients, s.seed);
   apply_module_init(s);
   if (r.has("userspace"))
     s.userspace = read_userspace(r.child("userspace"), s.calibration);

@@ -177,14 +177,13 @@ private:
 
 YAML::Node parse_yaml(const std::string& text, const std::string& where) {
   try {
-    {
-      std::istringstream in(text);
-      YAML::Parser parser(in);
-      KeyChecker checker(where);
-      while (parser.HandleNextDocument(checker)) {
-      }
+    YAML::Node n = YAML::Load(text); // syntax errors first, in yaml-cpp's words
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    KeyChecker checker(where);
+    while (parser.HandleNextDocument(checker)) {
     }
-    return YAML::Load(text);
+    return n;
   } catch (const YAML::ParserException& e) {
     fail_at(where, e.mark, "", "YAML syntax error: " + e.msg);
   } catch (const YAML::Exception& e) {

@@ -117,7 +117,10 @@ void check_schema(const Reader& r);
 Calibration read_calibration(const Reader& r, bool sampled = false);
 Machine read_machine(const Reader& r);
 Kernel read_kernel(const Reader& r, const Calibration& cal);
-Workload read_workload(const Reader& r);
+/// `sample`: draw kernel_exports, index_modules and the scale factors from their ci95 (seed).
+Workload read_workload(const Reader& r, bool sample = false, std::uint64_t seed = 0);
+Coefficient read_uncertain(const Reader& r, const std::string& key, const limits::Range& range, bool sampled,
+                           double def = 0.0);
 Userspace read_userspace(const Reader& r, const Calibration& cal);
 Variability read_variability(const Reader& r);
 Outputs read_outputs(const Reader& r);

@@ -282,14 +282,63 @@ Kernel read_kernel(const Reader& r, const Calibration& cal) {
 
 // --- workload --------------------------------------------------------------------------------
 
-Workload read_workload(const Reader& r) {
-  r.allow_keys({"schema_version", "name", "provenance", "kernel_exports", "index_modules", "modules", "uevents"});
+/// A number that may carry its uncertainty: `key: 7` or `key: {value: 7, ci95: [5, 9], source: ...}`.
+Coefficient read_uncertain(const Reader& r, const std::string& key, const limits::Range& range, bool sampled,
+                           double def) {
+  Coefficient c;
+  c.value = def;
+  if (!r.has(key))
+    return c;
+  Reader e = r.child(key);
+  if (e.node().IsScalar()) {
+    c.value = e.as_double();
+    e.check_range(c.value, range);
+    return c;
+  }
+  e.allow_keys({"value", "unit", "source", "ci95"});
+  c.value = e.required("value").as_double();
+  e.child("value").check_range(c.value, range);
+  c.unit = e.get_string("unit", "");
+  c.source = e.required("source").as_string();
+  if (e.has("ci95")) {
+    Reader ci = e.child("ci95");
+    ci.expect_seq();
+    if (ci.size() != 2)
+      ci.fail("expected [lo, hi]");
+    c.ci_lo = ci.at(0).as_double();
+    c.ci_hi = ci.at(1).as_double();
+    ci.at(0).check_range(c.ci_lo, range);
+    ci.at(1).check_range(c.ci_hi, range);
+    if (c.ci_lo > c.ci_hi || (!sampled && !(c.ci_lo <= c.value && c.value <= c.ci_hi)))
+      ci.fail("the interval [" + Reader::fmt_num(c.ci_lo) + ", " + Reader::fmt_num(c.ci_hi) +
+              "] does not contain the value " + Reader::fmt_num(c.value));
+  }
+  return c;
+}
+
+Workload read_workload(const Reader& r, bool sample, std::uint64_t seed) {
+  r.allow_keys({"schema_version", "name", "provenance", "kernel_exports", "index_modules", "scale", "modules", "uevents"});
   check_schema(r);
   Workload w;
   w.name = r.get_string("name", "workload");
   w.provenance = r.get_string("provenance", "");
-  w.kernel_exports = r.get_int("kernel_exports", 0, 0, 100000000);
-  w.index_modules = r.get_int("index_modules", 0, 0, 100000000);
+  const limits::Range counts{0, 1e8, "entries"};
+  const Coefficient ke = read_uncertain(r, "kernel_exports", counts, sample), im = read_uncertain(r, "index_modules", counts, sample);
+  w.kernel_exports = std::llround(sample ? sample_coefficient(ke, seed, "workload.kernel_exports") : ke.value);
+  w.index_modules = std::llround(sample ? sample_coefficient(im, seed, "workload.index_modules") : im.value);
+  double scale_size = 1, scale_symbols = 1, scale_relocations = 1;
+  if (r.has("scale")) {
+    Reader sc = r.child("scale");
+    sc.allow_keys({"size", "symbols", "relocations"});
+    const limits::Range factor{0.01, 100, "(a factor)"};
+    auto get = [&](const char* k) {
+      const Coefficient c = read_uncertain(sc, k, factor, sample, 1.0);
+      return sample ? sample_coefficient(c, seed, std::string("workload.scale.") + k) : c.value;
+    };
+    scale_size = get("size");
+    scale_symbols = get("symbols");
+    scale_relocations = get("relocations");
+  }
   Reader mods = r.required("modules");
   mods.expect_seq(limits::kMaxModules);
   std::unordered_map<std::string, size_t> index;
@@ -330,6 +379,16 @@ Workload read_workload(const Reader& r) {
       in.allow_keys({"cpu_us", "wait_ms"});
       mod.init.cpu_us = in.get_ranged("cpu_us", 0.0, limits::kInitCpuUs);
       mod.init.wait_ms = in.get_ranged("wait_ms", 0.0, limits::kInitWaitMs);
+    }
+    if (scale_size != 1 || scale_symbols != 1 || scale_relocations != 1) { // another era's module (scale)
+      mod.size_kb *= scale_size;
+      mod.init_kb *= scale_size;
+      mod.file_kb *= scale_size;
+      mod.percpu_kb *= scale_size;
+      mod.undef_symbols = std::llround(static_cast<double>(mod.undef_symbols) * scale_symbols);
+      mod.dep_symbols = std::min<std::int64_t>(mod.undef_symbols, std::llround(static_cast<double>(mod.dep_symbols) * scale_symbols));
+      mod.exports = std::llround(static_cast<double>(mod.exports) * scale_symbols);
+      mod.relocations = std::llround(static_cast<double>(mod.relocations) * scale_relocations);
     }
     if (!index.emplace(mod.name, i).second)
       m.child("name").fail("duplicate module '" + mod.name + "'");

@@ -1,0 +1,20 @@
+// libFuzzer target: the dmesg parser of kmodsim calibrate (models/src/calib_parse.cpp). Any
+// exception other than CalibError, a crash or a sanitizer report is a finding.
+#include "kmodsim/calib.hpp"
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  try {
+    for (const auto& r : kmodsim::calib::parse_dmesg(text, "input")) {
+      if (!(r.usecs >= 0) || !std::isfinite(r.usecs) || r.line < 1 || r.function.empty())
+        __builtin_trap(); // a parsed initcall is always well formed
+    }
+  } catch (const kmodsim::calib::CalibError&) {
+  }
+  return 0;
+}

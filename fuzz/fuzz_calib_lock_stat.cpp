@@ -1,0 +1,20 @@
+// libFuzzer target: the lock_stat parser of kmodsim calibrate (models/src/calib_parse.cpp). Any
+// exception other than CalibError, a crash or a sanitizer report is a finding.
+#include "kmodsim/calib.hpp"
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  try {
+    for (const auto& r : kmodsim::calib::parse_lock_stat(text, "input")) {
+      if (r.waittime_min_us > r.waittime_max_us || r.holdtime_min_us > r.holdtime_max_us || r.acquisitions < 0)
+        __builtin_trap();
+    }
+  } catch (const kmodsim::calib::CalibError&) {
+  }
+  return 0;
+}
