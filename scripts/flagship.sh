@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The flagship experiment (experiments/flagship-2009.yaml): big lock vs fine lock on the
-# default 2009 scenario, over cores and CPU models; then plots. Usage: flagship.sh KMODSIM OUT
+# The flagship experiments: experiments/flagship-2009.yaml (big lock vs fine lock on the
+# default 2009 scenario, over cores and CPU models; then plots) and the 2009 prediction
+# (experiments/lkml_2009.py). Usage: flagship.sh KMODSIM OUT
 set -euo pipefail
 kmodsim=${1:-build/kmodsim}
 out=${2:-results/flagship}
@@ -15,4 +16,6 @@ for k in linux-2.6.28 linux-2.6.29-rusty; do
   "$py" "$here/analysis/plot_run.py" "$out/default-$k" >/dev/null
 done
 "$py" "$here/analysis/compare_runs.py" "$out/default-linux-2.6.28" "$out/default-linux-2.6.29-rusty" -o "$out/default-compare"
-echo "results and plots in $out/"
+# The 2009 prediction (README "The 2009 prediction"): sweep, ablations, sensitivity, prediction.json.
+"$py" "$here/experiments/lkml_2009.py" --kmodsim "$kmodsim" --out "$(dirname "$out")/lkml-2009"
+echo "results and plots in $out/ and $(dirname "$out")/lkml-2009/"
