@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <iostream>
 #include <set>
+#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -59,13 +60,80 @@ std::string module_of(const calib::Initcall& ic, const std::set<std::string>& na
   return "";
 }
 
+/// --target-slowdown "V,LO,HI" (or "V": no interval beyond the measurement's).
+void parse_slowdown(const std::string& s, double& v, double& lo, double& hi) {
+  v = lo = hi = 1.0;
+  if (s.empty())
+    return;
+  std::vector<double> x;
+  std::stringstream ss(s);
+  std::string tok;
+  while (std::getline(ss, tok, ',')) {
+    char* end = nullptr;
+    const double d = std::strtod(tok.c_str(), &end);
+    if (tok.empty() || end != tok.c_str() + tok.size() || !(d > 0) || d > 1000)
+      throw calib::CalibError("--target-slowdown " + s + ": expected V or V,LO,HI with 0 < LO <= V <= HI <= 1000");
+    x.push_back(d);
+  }
+  if (x.size() == 1)
+    x = {x[0], x[0], x[0]};
+  if (x.size() != 3 || !(x[1] <= x[0] && x[0] <= x[2]))
+    throw calib::CalibError("--target-slowdown " + s + ": expected V or V,LO,HI with 0 < LO <= V <= HI <= 1000");
+  v = x[0];
+  lo = x[1];
+  hi = x[2];
+}
+
+void microbench(const CalibrateArgs& a, Calibration& cal, nlohmann::ordered_json& report,
+                std::vector<std::string>& warnings) {
+  double f = 1, flo = 1, fhi = 1;
+  parse_slowdown(a.slowdown, f, flo, fhi);
+  std::vector<std::string> names;
+  std::string table;
+  if (!a.symvers.empty()) {
+    names = calib::symvers_vmlinux_names(read_input(a.symvers), a.symvers);
+    table = fmt::format("the {} vmlinux exports of {}", names.size(), fs::path(a.symvers).filename().string());
+  } else {
+    names = calib::synthetic_export_names(6000);
+    table = "6000 synthetic kernel-like export names (give --symvers for a real table)";
+  }
+  const calib::BenchResult b = calib::run_microbench(names, a.bench_reps);
+  const std::string where =
+      a.slowdown.empty() ? std::string("this machine (no --target-slowdown)")
+                         : fmt::format("scaled by --target-slowdown {} ({}-{}) to the target machine", f, flo, fhi);
+  auto set = [&](const char* name, const std::vector<double>& samples, double med, double scale, const std::string& what) {
+    auto it = cal.coefficients.find(name);
+    if (it == cal.coefficients.end()) {
+      warnings.push_back(std::string("microbench: the calibration has no coefficient '") + name + "': not written");
+      return;
+    }
+    const auto [mn, mx] = std::minmax_element(samples.begin(), samples.end());
+    Coefficient& c = it->second;
+    c.value = med * scale * f * 1e-3;
+    c.ci_lo = *mn * scale * flo * 1e-3;
+    c.ci_hi = *mx * scale * fhi * 1e-3;
+    c.source = fmt::format("microbench: {} over {}, median of {} runs, {} (kmodsim calibrate --microbench)", what, table,
+                           samples.size(), where);
+    std::cout << fmt::format("  {:28} {:12.6g} us  95% [{:.6g}, {:.6g}]\n", name, c.value, c.ci_lo, c.ci_hi);
+  };
+  std::cout << fmt::format("microbench on this machine: find_symbol hit {:.3g} ns/entry, miss {:.3g} ns/entry, "
+                           "memcpy {:.3g} ns/KiB\n", b.hit, b.miss, b.memcpy);
+  set("lookup_hit_us_per_entry", b.hit_ns_per_entry, b.hit, 1.0, "linear strcmp scan, symbol found (per table entry)");
+  set("lookup_miss_us_per_entry", b.miss_ns_per_entry, b.miss, 1.0, "linear strcmp scan, symbol absent (per entry)");
+  set("strcmp_us_per_entry", b.miss_ns_per_entry, b.miss, 1.0, "one strcmp of the scan (per entry)");
+  set("copy_us_per_kb", b.memcpy_ns_per_kib, b.memcpy, 1.0, "memcpy of a 4 MiB image (per KiB)");
+  report["microbench"] = {{"table", table},          {"hit_ns_per_entry", b.hit_ns_per_entry},
+                          {"miss_ns_per_entry", b.miss_ns_per_entry}, {"memcpy_ns_per_kib", b.memcpy_ns_per_kib},
+                          {"target_slowdown", {f, flo, fhi}}};
+}
+
 } // namespace
 
 int cmd_calibrate(const CalibrateArgs& a) {
   if (a.output.empty())
     throw calib::CalibError("give -o CALIBRATION.yaml");
-  if (a.dmesg.empty() && a.timings.empty() && a.lock_stat.empty())
-    throw calib::CalibError("nothing to calibrate from: give --dmesg, --timings and/or --lock-stat");
+  if (a.dmesg.empty() && a.timings.empty() && a.lock_stat.empty() && !a.microbench)
+    throw calib::CalibError("nothing to calibrate from: give --dmesg, --timings, --lock-stat and/or --microbench");
   if (!a.timings.empty() && a.scenario.empty())
     throw calib::CalibError("--timings needs --scenario (its kernel names the coefficients, its workload has the features)");
   import::check_output_path(a.output, a.force);
@@ -214,6 +282,9 @@ int cmd_calibrate(const CalibrateArgs& a) {
                                mm->waittime_total_us, mm->waittime_max_us);
     }
   }
+
+  if (a.microbench)
+    microbench(a, cal, report, warnings);
 
   for (const auto& w : warnings)
     std::cerr << "warning: " << w << "\n";

@@ -13,6 +13,10 @@ struct CalibrateArgs {
   std::vector<std::string> dmesg;
   std::vector<Override> sets;
   bool force = false;
+  bool microbench = false;
+  std::string symvers;    ///< --symvers: real export names for the find_symbol benchmark
+  std::string slowdown;   ///< --target-slowdown V,LO,HI: the target machine is V (LO-HI) times slower
+  int bench_reps = 7;
 };
 
 /// Throws calib::CalibError (bad measurement input: exit 2), ConfigError, OutputError.

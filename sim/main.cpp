@@ -204,6 +204,10 @@ int main(int argc, char** argv) {
   cal->add_option("--report", ca.report, "folder for fit.csv, residuals.csv, initcalls.csv, report.json");
   cal->add_option("--name", ca.name, "name of the calibration");
   cal->add_flag("--force", ca.force, "overwrite the output file");
+  cal->add_flag("--microbench", ca.microbench, "measure find_symbol's strcmp scan and memcpy on this machine");
+  cal->add_option("--symvers", ca.symvers, "Module.symvers whose vmlinux exports the scan benchmark uses");
+  cal->add_option("--target-slowdown", ca.slowdown,
+                  "V[,LO,HI]: the target machine is V (LO-HI) times slower than this one (microbench)");
 
   try {
     app.parse(argc, argv);

@@ -89,6 +89,22 @@ struct Design {
 };
 Design timing_design(const Scenario& s, const std::vector<TimingRow>& rows, const std::string& file);
 
+// --- microbenchmarks ----------------------------------------------------------------------------
+
+struct BenchResult {
+  std::size_t table_size = 0;
+  std::vector<double> hit_ns_per_entry, miss_ns_per_entry, memcpy_ns_per_kib; ///< one per repetition
+  double hit = 0, miss = 0, memcpy = 0; ///< medians
+};
+/// Times, on this machine, 2.6.29's find_symbol (a linear strcmp scan of `names`) for symbols
+/// that are found (at a uniform position: ns per table entry) and that are not (the whole
+/// table), and memcpy per KiB; `reps` repetitions.
+BenchResult run_microbench(const std::vector<std::string>& names, int reps);
+/// The vmlinux export names of a Module.symvers.
+std::vector<std::string> symvers_vmlinux_names(const std::string& text, const std::string& file);
+/// Kernel-like export names (common prefixes), when no Module.symvers is given.
+std::vector<std::string> synthetic_export_names(std::size_t n);
+
 // --- fits ----------------------------------------------------------------------------------------
 
 /// Non-negative least squares min ||A x - b||, x >= 0 (Lawson-Hanson active set).
