@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the config fuzzers (fuzz_config, fuzz_config_sim) for SECONDS seconds each (default
+# Runs the config fuzzers (fuzz_config, fuzz_config_sim; or the TARGETs named, e.g. calibrate's
+# fuzz_calib_dmesg fuzz_calib_lock_stat fuzz_calib_timings_csv) for SECONDS seconds each (default
 # 600), on private corpora in WORKDIR (default /tmp/kmodsim-fuzz-config) seeded from
 # fuzz/corpus/config/, then replays every artifact and prints one line per finding.
 #   fuzz/run-config-fuzzers.sh BUILD_DIR [SECONDS] [WORKDIR] [TARGET...]
@@ -33,7 +34,8 @@ mkdir -p "$TMPDIR"
 run_one() {
   local t=$1 tmo=10
   [[ $t == fuzz_config_sim ]] && tmo=30 # the child's alarm is 10 s
-  local bin="$build/fuzz/$t"
+  local bin="$build/fuzz/$t" corpus="$here/corpus/config" dict=(-dict="$here/config.dict")
+  case $t in fuzz_calib_*) corpus="$here/corpus/${t#fuzz_}"; dict=() ;; esac
   [[ -x $bin ]] || { echo "$bin: not built (cmake --build $build --target $t)" >&2; return 2; }
   mkdir -p "$work/corpus-$t" "$work/artifacts-$t"
   local mode=()
@@ -41,8 +43,8 @@ run_one() {
   rm -f "$work/$t.stats"
   # shellcheck disable=SC2086
   KMODSIM_FUZZ_STATS="$work/$t.stats" "$bin" "${mode[@]}" -max_total_time="$secs" -max_len=65536 -timeout="$tmo" -rss_limit_mb=4096 \
-    -dict="$here/config.dict" -print_final_stats=1 -artifact_prefix="$work/artifacts-$t/" ${EXTRA:-} \
-    "$work/corpus-$t" "$here/corpus/config" >"$work/$t.log" 2>&1
+    "${dict[@]}" -print_final_stats=1 -artifact_prefix="$work/artifacts-$t/" ${EXTRA:-} \
+    "$work/corpus-$t" "$corpus" >"$work/$t.log" 2>&1
 }
 
 status=0
