@@ -10,6 +10,8 @@
 namespace kmodsim::calib {
 namespace {
 
+constexpr double kMaxInitcallUsecs = 86400e6; // a day: anything longer is not an initcall
+
 [[noreturn]] void fail(const std::string& file, int line, const std::string& what) {
   throw CalibError(file + ":" + std::to_string(line) + ": " + what);
 }
@@ -124,7 +126,8 @@ std::vector<Initcall> parse_dmesg(const std::string& text, const std::string& fi
       ic.module = m[2].matched ? m[2].str() : "";
       auto r = number(m[3].str());
       auto us = number(m[4].str());
-      if (!r || !us)
+      // an int return value; a duration under a day (the kernel prints both as integers)
+      if (!r || !us || std::fabs(*r) > 2147483648.0 || *us > kMaxInitcallUsecs)
         fail(file, ln, "number out of range in initcall line");
       ic.ret = static_cast<long long>(*r);
       ic.usecs = *us;
@@ -132,7 +135,7 @@ std::vector<Initcall> parse_dmesg(const std::string& text, const std::string& fi
       ic.function = strip_offset(m[3].str());
       ic.module = m[4].matched ? m[4].str() : "";
       auto ms = number(m[2].str());
-      if (!ms)
+      if (!ms || *ms * 1000.0 > kMaxInitcallUsecs)
         fail(file, ln, "number out of range in initcall line");
       ic.usecs = *ms * 1000.0;
     } else {

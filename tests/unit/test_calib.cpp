@@ -220,3 +220,17 @@ TEST(SampleCoefficient, LognormalThroughTheIntervalAndDeterministic) {
   exact.value = 3;
   EXPECT_EQ(kmodsim::sample_coefficient(exact, 1, "x"), 3);
 }
+
+// fuzz_calib_dmesg finding: a 47-digit return value overflowed the cast to long long (UBSan).
+TEST(Dmesg, HugeNumbersAreErrorsNotOverflows) {
+  EXPECT_EQ(error_of([] {
+              parse_dmesg("initcall f+0x0/0x1 returned 88888888888888888888888888888888888888888888888 after 3 usecs\n", "d");
+            }).rfind("d:1: number out of range", 0),
+            0u);
+  EXPECT_EQ(error_of([] { parse_dmesg("initcall f returned 0 after 99999999999999999999 usecs\n", "d"); })
+                .rfind("d:1: number out of range", 0),
+            0u);
+  EXPECT_EQ(error_of([] { parse_dmesg("initcall 0x1 ran for 99999999999999 msecs: f+0x0/0x1()\n", "d"); })
+                .rfind("d:1: number out of range", 0),
+            0u);
+}
