@@ -33,7 +33,7 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {
 
 int cmd_run(const std::string& scenario, const std::vector<std::string>& sets, const std::string& seed,
             std::string out_dir, bool json, bool quiet, const std::vector<std::string>& logs,
-            const std::vector<std::string>& cfgs, double max_sim_time) {
+            const std::vector<std::string>& cfgs, double max_sim_time, std::int64_t max_steps) {
   auto overrides = parse_overrides(sets);
   if (!seed.empty())
     overrides.push_back({"seed", seed});
@@ -49,6 +49,7 @@ int cmd_run(const std::string& scenario, const std::vector<std::string>& sets, c
   for (const auto& c : cfgs)
     opt.engine_args.push_back("--cfg=" + c);
   opt.max_sim_time_s = max_sim_time;
+  opt.max_steps = max_steps;
   sim::Results r = sim::simulate(s, opt);
   auto summary = sim::make_summary(s, r, sha);
   sim::write_outputs(out_dir, s, config, r, summary);
@@ -150,6 +151,7 @@ int main(int argc, char** argv) {
 
   auto* run = app.add_subcommand("run", "simulate a scenario and write summary.json, modules.csv, timeline.csv");
   double max_sim_time = limits::kDefaultMaxSimTimeS;
+  std::int64_t max_steps = 1000000000;
   run->add_option("scenario", scenario, "scenario YAML file")->required();
   run->add_option("--set", sets, "override a config field: key.path=value (repeatable)");
   run->add_option("--seed", seed, "random seed (same as --set seed=N)");
@@ -161,6 +163,8 @@ int main(int argc, char** argv) {
   run->add_option("--max-sim-time", max_sim_time,
                   "end a run whose simulated clock passes this many seconds (exit 1; default 3600)")
       ->check(CLI::Range(1e-6, 1e9));
+  run->add_option("--max-steps", max_steps, "end a run after this many step repetitions (exit 1; default 1e9)")
+      ->check(CLI::Range(static_cast<std::int64_t>(1), static_cast<std::int64_t>(1) << 50));
 
   auto* validate = app.add_subcommand("validate", "load and check a scenario; print nothing but errors");
   validate->add_option("scenario", scenario, "scenario YAML file")->required();
@@ -219,7 +223,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (*run)
-      return cmd_run(scenario, sets, seed, out_dir, json, quiet, logs, cfgs, max_sim_time);
+      return cmd_run(scenario, sets, seed, out_dir, json, quiet, logs, cfgs, max_sim_time, max_steps);
     if (*validate) {
       load_scenario(scenario, parse_overrides(sets));
       return 0;

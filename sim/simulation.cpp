@@ -79,6 +79,7 @@ private:
   /// cleanly instead of aborting the process (SimGrid aborts on an exception leaving an actor).
   template <class F> void guarded(F&& body);
   std::string error_; ///< the first error raised inside an actor
+  std::int64_t steps_run_ = 0;
 
   /// A duration about to reach SimGrid (microseconds of reference CPU, or seconds off CPU):
   /// finite and shorter than the run's time guard, else the run ends (a runaway input).
@@ -313,6 +314,9 @@ Outcome Sim::exec_steps(Task& t, const std::vector<Step>& steps, LoadCtx& c) {
       continue;
     const std::int64_t n = repeats(s, c.m);
     for (std::int64_t i = 0; i < n; ++i) {
+      if (++steps_run_ > opt_.max_steps)
+        throw SimulationError(fmt::format("more than {} step repetitions: a runaway scenario (check the symbol, "
+                                          "export and module counts)", opt_.max_steps));
       t.step = step_id(s);
       if (s.lock == LockKind::module_mutex)
         mutex_->lock(t);

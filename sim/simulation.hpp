@@ -40,6 +40,9 @@ struct SimOptions {
   std::vector<std::string> engine_args; ///< go to SimGrid (e.g. "--log=kmodsim.thres:debug")
   /// A run whose simulated clock passes this ends with a SimulationError (a runaway, not a boot).
   double max_sim_time_s = limits::kDefaultMaxSimTimeS;
+  /// Step repetitions a run may execute (a pipeline of zero-cost steps repeated per symbol over
+  /// huge counts passes no simulated time, so the time guard alone would not end it).
+  std::int64_t max_steps = 1000000000;
 };
 
 /// Runs the scenario. Throws SimulationError when it cannot finish (deadlock, runaway, model bug).

@@ -91,6 +91,11 @@ def ci95_must_contain_the_value(tmp):
                  "calibration.coefficients.dup_us.ci95: the interval [1, 2] does not contain the value 100")
 
 
+def runaway_steps_guard(tmp):  # zero-cost steps repeated without end pass no simulated time
+    out = os.path.join(tmp, "out")
+    expect(run(["run", scenario_copy(tmp), "--out", out, "--max-steps", "5"]), 1, "step repetitions")
+
+
 # --- errors that were not kmodsim's -----------------------------------------------------------
 def ref_directory(tmp):
     sc = scenario_copy(tmp)
@@ -200,7 +205,7 @@ def bad_command_line(tmp):
 
 
 CASES = {f.__name__: f for f in [
-    coef_1e308, ci95_must_contain_the_value, index_1e15, file_kb_1e23_on_a_workload_entry, read_mbps_1e_300, wakeup_1e300, runaway_guard,
+    coef_1e308, ci95_must_contain_the_value, index_1e15, file_kb_1e23_on_a_workload_entry, read_mbps_1e_300, wakeup_1e300, runaway_guard, runaway_steps_guard,
     ref_directory, ref_fifo, non_scalar_key, long_file_name, invalid_utf8_name, validate_missing,
     missing_required_key_names_line, duplicate_key, folder_with_only_temp_files_is_reusable,
     foreign_summary_json_refused, disk_full, output_path_is_a_file, bad_command_line]}
