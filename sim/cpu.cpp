@@ -14,7 +14,6 @@ XBT_LOG_NEW_DEFAULT_SUBCATEGORY(cpu, kmodsim, "CPU scheduler models");
 namespace kmodsim::sim {
 namespace {
 constexpr double kEps = 1e-9;        // microseconds: below this, work is done
-constexpr double kSpinFlops = 1e15;  // a spinning exec: longer than any boot
 } // namespace
 
 double CpuModel::now() { return simgrid::s4u::Engine::get_clock(); }
@@ -24,11 +23,11 @@ void CpuModel::model_bug(const std::string& what) {
 }
 
 std::unique_ptr<CpuModel> CpuModel::create(const Machine& m, bool kernel_preemptible, simgrid::s4u::Host* host,
-                                           Recorder& rec) {
+                                           Recorder& rec, double max_sim_time_s) {
   const double speed = m.speed * 1e6; // 1 flop = 1 us of work at the reference speed
   switch (m.scheduler.model) {
   case SchedulerModel::processor_sharing:
-    return std::make_unique<ProcessorSharingCpu>(host, rec, speed);
+    return std::make_unique<ProcessorSharingCpu>(host, rec, speed, max_sim_time_s);
   case SchedulerModel::time_slice:
     return std::make_unique<RunQueueCpu>(host, rec, speed, m.cores, m.scheduler.slice_ms * 1e3, kernel_preemptible);
   case SchedulerModel::run_to_block:
@@ -56,7 +55,7 @@ void ProcessorSharingCpu::spin_begin(Task& t) {
   if (spins_.size() <= t.id)
     spins_.resize(t.id + 1);
   // Never hold a reference into spins_ across a simcall: another actor may resize it meanwhile.
-  simgrid::s4u::ExecPtr e = simgrid::s4u::this_actor::exec_init(kSpinFlops);
+  simgrid::s4u::ExecPtr e = simgrid::s4u::this_actor::exec_init(spin_flops_);
   spins_[t.id] = e;
   e->start();
 }
@@ -64,7 +63,7 @@ void ProcessorSharingCpu::spin_begin(Task& t) {
 void ProcessorSharingCpu::spin_end(Task& t) {
   simgrid::s4u::ExecPtr e = std::move(spins_[t.id]); // a local: cancel() is a simcall
   spins_[t.id] = nullptr;
-  busy_s_ += (kSpinFlops - e->get_remaining()) / speed_;
+  busy_s_ += (spin_flops_ - e->get_remaining()) / speed_;
   e->cancel();
 }
 

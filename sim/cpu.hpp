@@ -56,7 +56,7 @@ public:
   /// Creates the model named by the machine config; `kernel_preemptible`: kernel code may lose
   /// its CPU at the end of a slice (CONFIG_PREEMPT), not only at preemption points.
   static std::unique_ptr<CpuModel> create(const Machine& m, bool kernel_preemptible, simgrid::s4u::Host* host,
-                                          Recorder& rec);
+                                          Recorder& rec, double max_sim_time_s);
 
 protected:
   void record(Task& t, State s) { rec_.set_state(t.id, s, now(), t.core, t.module, t.step); }
@@ -77,7 +77,10 @@ protected:
 
 class ProcessorSharingCpu : public CpuModel {
 public:
-  ProcessorSharingCpu(simgrid::s4u::Host* host, Recorder& rec, double speed) : CpuModel(host, rec, speed) {
+  /// A spinning waiter is an Exec as long as the whole run may last (the time guard): a longer
+  /// one (1e15 flops once) loses the spun amount in double rounding (fuzz_config_sim finding).
+  ProcessorSharingCpu(simgrid::s4u::Host* host, Recorder& rec, double speed, double max_sim_time_s)
+      : CpuModel(host, rec, speed), spin_flops_(speed * (max_sim_time_s + 1.0)) {
     fluid_ = true;
   }
   void wake(Task& t) override { t.on_cpu = true; }
@@ -89,6 +92,7 @@ public:
 
 private:
   std::vector<simgrid::s4u::ExecPtr> spins_; // indexed by task id
+  double spin_flops_;
 };
 
 class RunQueueCpu : public CpuModel {

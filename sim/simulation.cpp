@@ -484,7 +484,7 @@ void Sim::run() {
   step_event_ = rec().step_id("udev_event");
   step_spawn_ = rec().step_id("udev_spawn");
 
-  cpu_ = CpuModel::create(sc_.machine, sc_.kernel.preemption == Preemption::full, host_, rec());
+  cpu_ = CpuModel::create(sc_.machine, sc_.kernel.preemption == Preemption::full, host_, rec(), opt_.max_sim_time_s);
   mutex_ = std::make_unique<KMutex>(*cpu_, rec(), sc_.kernel.mutex);
   slots_ = s4u::Semaphore::create(static_cast<unsigned>(sc_.userspace.udev.children_max));
   s4u::Actor::create("udevd", host_, [this] { guarded([this] { udevd(); }); });
