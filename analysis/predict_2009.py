@@ -120,11 +120,11 @@ def main():
 
     print("\n".join(lines))
     p = pred
-    print(f"\nPREDICTION (2 cores, race closed): {p['speedup_pct']:.1f}% faster, 95% of runs in "
-          f"[{p['ci95'][0]:.1f}, {p['ci95'][1]:.1f}]% (mean {p['mean_ci95'][0]:.1f}-{p['mean_ci95'][1]:.1f}%); "
-          f"observed ~{OBSERVED_PCT:.0f}%")
+    print(f"\nPREDICTION (2 cores, race closed): speedup {p['speedup_pct']:+.1f}% (negative: slower), 95% of runs "
+          f"in [{p['ci95'][0]:+.1f}, {p['ci95'][1]:+.1f}]% (mean in [{p['mean_ci95'][0]:+.1f}, {p['mean_ci95'][1]:+.1f}]); "
+          f"observed ~{OBSERVED_PCT:+.0f}%")
     q = p["speedup_pct_as_posted"]
-    print(f"as posted (race open): {q['mean']:.1f}% [{q['ci95'][0]:.1f}, {q['ci95'][1]:.1f}], with "
+    print(f"as posted (race open): {q['mean']:+.1f}% [{q['ci95'][0]:+.1f}, {q['ci95'][1]:+.1f}], with "
           f"{p['failed_loads_mean'][PATCH]:.1f} failed loads per boot")
     for c in ("1", "4"):
         e = p["per_cores"][c]["speedup_pct_race_closed"]
