@@ -119,8 +119,11 @@ Machine read_machine(const Reader& r);
 Kernel read_kernel(const Reader& r, const Calibration& cal);
 /// `sample`: draw kernel_exports, index_modules and the scale factors from their ci95 (seed).
 Workload read_workload(const Reader& r, bool sample = false, std::uint64_t seed = 0);
+/// A number that may carry its uncertainty: `key: 7` or `key: {value: 7, unit: .., source: ..,
+/// ci95: [lo, hi]}`; both the value and the interval within `range`; the interval must contain
+/// the value unless `sampled` (a resolved config holds draws).
 Coefficient read_uncertain(const Reader& r, const std::string& key, const limits::Range& range, bool sampled,
-                           double def = 0.0);
+                           double def = 0.0, bool need_source = true);
 Userspace read_userspace(const Reader& r, const Calibration& cal);
 Variability read_variability(const Reader& r);
 Outputs read_outputs(const Reader& r);

@@ -15,25 +15,10 @@ namespace kmodsim::detail {
 ModuleInitCalib read_module_init(const Reader& r, bool sampled) {
   r.allow_keys({"cpu_fraction", "default", "modules"});
   ModuleInitCalib mi;
-  Reader cf = r.required("cpu_fraction");
-  cf.allow_keys({"value", "unit", "source", "ci95"});
-  mi.cpu_fraction.value = cf.required("value").as_double();
-  cf.child("value").check_range(mi.cpu_fraction.value, limits::kFraction);
-  mi.cpu_fraction.unit = cf.get_string("unit", "fraction");
-  mi.cpu_fraction.source = cf.required("source").as_string();
-  if (cf.has("ci95")) {
-    Reader ci = cf.child("ci95");
-    ci.expect_seq();
-    if (ci.size() != 2)
-      ci.fail("expected [lo, hi]");
-    mi.cpu_fraction.ci_lo = ci.at(0).as_double();
-    mi.cpu_fraction.ci_hi = ci.at(1).as_double();
-    ci.check_range(mi.cpu_fraction.ci_lo, limits::kFraction);
-    ci.check_range(mi.cpu_fraction.ci_hi, limits::kFraction);
-    if (mi.cpu_fraction.ci_lo > mi.cpu_fraction.ci_hi ||
-        (!sampled && !(mi.cpu_fraction.ci_lo <= mi.cpu_fraction.value && mi.cpu_fraction.value <= mi.cpu_fraction.ci_hi)))
-      ci.fail("the interval must contain the value");
-  }
+  r.required("cpu_fraction");
+  mi.cpu_fraction = read_uncertain(r, "cpu_fraction", limits::kFraction, sampled);
+  if (mi.cpu_fraction.unit.empty())
+    mi.cpu_fraction.unit = "fraction";
   if (r.has("default")) {
     Reader d = r.child("default");
     d.allow_keys({"distribution", "median_us", "sigma", "source"});
@@ -72,31 +57,7 @@ Calibration read_calibration(const Reader& r, bool sampled) {
     cs.expect_map();
     for (const std::string& key : cs.keys()) {
       Reader e = cs.child(key);
-      Coefficient co;
-      if (e.node().IsScalar()) {
-        co.value = e.as_double();
-      } else {
-        e.allow_keys({"value", "unit", "source", "ci95"});
-        co.value = e.required("value").as_double();
-        co.unit = e.get_string("unit", "");
-        co.source = e.get_string("source", "");
-        if (e.has("ci95")) {
-          Reader ci = e.child("ci95");
-          ci.expect_seq();
-          if (ci.size() != 2)
-            ci.fail("expected [lo, hi]");
-          co.ci_lo = ci.at(0).as_double();
-          co.ci_hi = ci.at(1).as_double();
-          ci.at(0).check_range(co.ci_lo, limits::kCostUs);
-          ci.at(1).check_range(co.ci_hi, limits::kCostUs);
-          if (co.ci_lo > co.ci_hi || (!sampled && !(co.ci_lo <= co.value && co.value <= co.ci_hi)))
-            ci.fail("the interval [" + Reader::fmt_num(co.ci_lo) + ", " + Reader::fmt_num(co.ci_hi) +
-                    "] does not contain the value " + Reader::fmt_num(co.value));
-        }
-      }
-      if (co.value < 0)
-        e.fail("coefficient must be >= 0, got " + Reader::fmt_num(co.value));
-      (e.node().IsScalar() ? e : e.child("value")).check_range(co.value, limits::kCostUs);
+      const Coefficient co = read_uncertain(cs, key, limits::kCostUs, sampled, 0.0, false);
       c.coefficients[key] = co;
     }
   }
@@ -284,7 +245,7 @@ Kernel read_kernel(const Reader& r, const Calibration& cal) {
 
 /// A number that may carry its uncertainty: `key: 7` or `key: {value: 7, ci95: [5, 9], source: ...}`.
 Coefficient read_uncertain(const Reader& r, const std::string& key, const limits::Range& range, bool sampled,
-                           double def) {
+                           double def, bool need_source) {
   Coefficient c;
   c.value = def;
   if (!r.has(key))
@@ -299,7 +260,7 @@ Coefficient read_uncertain(const Reader& r, const std::string& key, const limits
   c.value = e.required("value").as_double();
   e.child("value").check_range(c.value, range);
   c.unit = e.get_string("unit", "");
-  c.source = e.required("source").as_string();
+  c.source = need_source ? e.required("source").as_string() : e.get_string("source", "");
   if (e.has("ci95")) {
     Reader ci = e.child("ci95");
     ci.expect_seq();
