@@ -1,5 +1,6 @@
 // kmodsim: the thin CLI. Parses arguments, loads the scenario, runs, writes outputs.
 #include "cmd_calibrate.hpp"
+#include "cmd_sweep.hpp"
 #include "output.hpp"
 #include "simulation.hpp"
 
@@ -14,7 +15,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -213,6 +216,16 @@ int main(int argc, char** argv) {
   cal->add_option("--target-slowdown", ca.slowdown,
                   "V[,LO,HI]: the target machine is V (LO-HI) times slower than this one (microbench)");
 
+  SweepArgs sa;
+  sa.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto* sweep = app.add_subcommand("sweep", "run a sweep spec: points x replications, forked children, runs.csv + points.csv");
+  sweep->add_option("spec", sa.spec, "sweep spec YAML")->required();
+  sweep->add_option("-j,--jobs", sa.jobs, "simulations at a time (default: all cores)")->check(CLI::Range(1, 1024));
+  sweep->add_option("--out", sa.out, "output folder (default results/<spec name>/)");
+  sweep->add_flag("--resume", sa.resume, "finish or extend the runs already in the folder");
+  sweep->add_flag("--force", sa.force, "replace the results of another spec in the folder");
+  sweep->add_flag("--keep-runs", sa.keep_runs, "also keep every run's folder under runs/");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) { // --help, --version
@@ -236,6 +249,8 @@ int main(int argc, char** argv) {
       return cmd_graph(workload, dot, graph_scenario);
     if (*imp)
       return cmd_import(ia);
+    if (*sweep)
+      return cmd_sweep(sa);
     if (*cal) {
       ca.sets = parse_overrides(ca_sets);
       return cmd_calibrate(ca);

@@ -1,0 +1,68 @@
+// Sweep specs (kmodsim sweep): a base scenario, axes over any --set key path, replications,
+// and the runs they expand to. Pure: parsing, expansion and seed derivation, no SimGrid.
+//
+//   schema_version: 1
+//   name: NAME
+//   scenario: PATH                       (relative to the spec)
+//   grid: {KEY: [V, ...], ...}           cartesian product
+//   zip:  {KEY: [V, ...], ...}           paired lists of equal length
+//   random: {samples: N, axes: {KEY: {distribution: uniform|log-uniform|normal, lo: A, hi: B}}}
+//   lhs:    {samples: N, axes: {...}}    Latin hypercube over the same kinds of ranges
+//   replications: R
+//   seed: S
+// The designs present multiply: points = grid x zip rows x samples. A value ending in .yaml or
+// .yml is a file path relative to the spec. Replication r of every point runs with the same seed
+// (common random numbers: differences between points are not blurred by different noise), a
+// pure function of (seed, r): adding replications later reuses the earlier runs.
+#pragma once
+
+#include "kmodsim/config.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kmodsim {
+
+enum class SampleDist { uniform, log_uniform, normal };
+const char* to_string(SampleDist d);
+
+struct SampledAxis {
+  std::string key;
+  SampleDist dist = SampleDist::uniform;
+  double a = 0, b = 0; ///< lo, hi (uniform, log-uniform) or mean, sd (normal)
+};
+
+struct SweepSpec {
+  std::string file, name, scenario; ///< scenario: resolved path
+  std::vector<std::pair<std::string, std::vector<std::string>>> grid, zip; ///< key -> YAML values
+  std::string sampler;               ///< "", "random" or "lhs"
+  long samples = 0;
+  std::vector<SampledAxis> sampled;
+  long replications = 1;
+  std::uint64_t seed = 1;
+};
+
+struct SweepPoint {
+  std::vector<Override> sets; ///< in axis order: grid keys, zip keys, sampled keys
+};
+
+struct SweepRun {
+  std::string id;       ///< p<point>-r<replication>
+  std::size_t point = 0;
+  long replication = 0;
+  std::uint64_t seed = 0;
+};
+
+/// Loads and checks a spec; ConfigError "file:line:col: key: what" on bad input.
+SweepSpec load_sweep_spec(const std::string& path);
+/// Every point of the spec, in a fixed order.
+std::vector<SweepPoint> expand_points(const SweepSpec& s);
+/// The seed of replication r (common to every point).
+std::uint64_t replication_seed(std::uint64_t spec_seed, long r);
+/// Every run: points x replications.
+std::vector<SweepRun> expand_runs(const SweepSpec& s, std::size_t points);
+/// The names of the axes, in the order of SweepPoint::sets.
+std::vector<std::string> axis_names(const SweepSpec& s);
+
+} // namespace kmodsim

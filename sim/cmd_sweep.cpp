@@ -1,0 +1,346 @@
+// kmodsim sweep: a spec's runs, each simulated in a forked child of this already-loaded process
+// (a SimGrid engine cannot be re-created in one process), N at a time. The parent is the only
+// writer: an append-only journal (one fsynced JSON line per finished run) from which runs.csv and
+// points.csv are rebuilt, so a sweep killed at any moment resumes without lost, duplicate or torn
+// rows. See README "Sweeps".
+#include "cmd_sweep.hpp"
+
+#include "output.hpp"
+#include "simulation.hpp"
+
+#include <kmodsim/atomic_file.hpp>
+#include <kmodsim/calib.hpp>
+#include <kmodsim/sweep.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+namespace kmodsim {
+namespace {
+
+constexpr const char* kJournal = "sweep.journal";
+
+/// What identifies a spec's results: its scenario and points, not its replications (adding
+/// replications reuses the earlier runs).
+std::string spec_key(const SweepSpec& s, const std::vector<SweepPoint>& pts) {
+  std::string k = s.scenario + "\n" + std::to_string(s.seed) + "\n";
+  for (const auto& p : pts) {
+    for (const auto& o : p.sets)
+      k += o.path + "=" + o.value + ";";
+    k += "\n";
+  }
+  return sim::sha256_hex(k);
+}
+
+void append_line(int fd, const std::string& line) {
+  const std::string l = line + "\n";
+  size_t off = 0;
+  while (off < l.size()) {
+    const ssize_t n = ::write(fd, l.data() + off, l.size() - off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      throw OutputError(std::string(kJournal) + ": write failed: " + std::strerror(errno));
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0)
+    throw OutputError(std::string(kJournal) + ": fsync failed: " + std::strerror(errno));
+}
+
+/// The finished runs of a journal, by id; a torn last line (a kill mid-write) is ignored.
+std::map<std::string, json> read_journal(const fs::path& p, std::string& key) {
+  std::map<std::string, json> done;
+  std::ifstream in(p);
+  std::string line;
+  bool first = true;
+  while (std::getline(in, line)) {
+    json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+      continue; // torn
+    if (first) {
+      key = j.value("spec_key", "");
+      first = false;
+      continue;
+    }
+    done[j.value("id", "")] = j;
+  }
+  return done;
+}
+
+void flatten(const json& j, const std::string& prefix, std::vector<std::pair<std::string, json>>& out) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it->is_object())
+      flatten(*it, prefix + it.key() + ".", out);
+    else
+      out.emplace_back(prefix + it.key(), *it);
+  }
+}
+
+std::string csv_field(const json& v) {
+  std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+  if (s.find_first_of(",\"\n") != std::string::npos) {
+    std::string q = "\"";
+    for (char c : s)
+      q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  }
+  return s;
+}
+
+/// Rebuilds runs.csv and points.csv from the journal's runs (in run order).
+void write_tables(const fs::path& dir, const SweepSpec& s, const std::vector<SweepPoint>& pts,
+                  const std::vector<SweepRun>& runs, const std::map<std::string, json>& done) {
+  const auto axes = axis_names(s);
+  std::vector<std::string> metrics;
+  for (const auto& r : runs) {
+    auto it = done.find(r.id);
+    if (it != done.end() && it->second.contains("summary")) {
+      std::vector<std::pair<std::string, json>> f;
+      flatten(it->second["summary"], "", f);
+      for (const auto& kv : f)
+        metrics.push_back(kv.first);
+      break;
+    }
+  }
+  std::string out = "run,point,replication,seed";
+  for (const auto& a : axes)
+    out += ",axis." + a;
+  out += ",status,exit,wall_s";
+  for (const auto& m : metrics)
+    out += "," + m;
+  out += ",error\n";
+  std::map<size_t, std::map<std::string, std::vector<double>>> values; // point -> metric -> values
+  for (const auto& r : runs) {
+    auto it = done.find(r.id);
+    if (it == done.end())
+      continue;
+    const json& j = it->second;
+    out += fmt::format("{},{},{},{}", r.id, r.point, r.replication, r.seed);
+    for (const auto& o : pts[r.point].sets)
+      out += "," + csv_field(o.value);
+    out += fmt::format(",{},{},{:.6f}", j.value("status", ""), j.value("exit", 0), j.value("wall_s", 0.0));
+    std::map<std::string, json> flat;
+    if (j.contains("summary")) {
+      std::vector<std::pair<std::string, json>> f;
+      flatten(j["summary"], "", f);
+      for (auto& kv : f)
+        flat[kv.first] = kv.second;
+    }
+    for (const auto& m : metrics) {
+      auto f = flat.find(m);
+      out += "," + (f == flat.end() ? std::string() : csv_field(f->second));
+      if (f != flat.end() && f->second.is_number())
+        values[r.point][m].push_back(f->second.get<double>());
+    }
+    out += "," + csv_field(j.value("error", "")) + "\n";
+  }
+  AtomicFile rf((dir / "runs.csv").string());
+  rf.write(out);
+  rf.commit();
+
+  std::string pt = "point";
+  for (const auto& a : axes)
+    pt += ",axis." + a;
+  pt += ",metric,n,mean,sd,ci95_lo,ci95_hi\n";
+  for (const auto& [p, ms] : values)
+    for (const auto& m : metrics) {
+      auto it = ms.find(m);
+      if (it == ms.end())
+        continue;
+      const auto& v = it->second;
+      const double n = static_cast<double>(v.size());
+      double mean = 0, ss = 0;
+      for (double x : v)
+        mean += x / n;
+      for (double x : v)
+        ss += (x - mean) * (x - mean);
+      const double sd = v.size() > 1 ? std::sqrt(ss / (n - 1)) : NAN;
+      const double h = v.size() > 1 ? calib::student_t_quantile(0.975, n - 1) * sd / std::sqrt(n) : NAN;
+      pt += std::to_string(p);
+      for (const auto& o : pts[p].sets)
+        pt += "," + csv_field(o.value);
+      pt += fmt::format(",{},{},{:.9g},{:.9g},{:.9g},{:.9g}\n", m, v.size(), mean, sd, mean - h, mean + h);
+    }
+  AtomicFile pf((dir / "points.csv").string());
+  pf.write(pt);
+  pf.commit();
+}
+
+/// The child: one simulation; its result (JSON) in `result_file`. Never returns.
+[[noreturn]] void child_run(const SweepSpec& s, const SweepPoint& p, const SweepRun& r, const std::string& result_file,
+                            const std::string& keep_dir) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL); // a killed sweep leaves no orphans writing results
+  json j;
+  int code = 0;
+  try {
+    auto sets = p.sets;
+    sets.push_back({"seed", std::to_string(r.seed)});
+    const Scenario sc = load_scenario(s.scenario, sets);
+    const std::string cfg = to_yaml(sc);
+    sim::SimOptions opt;
+    const sim::Results res = sim::simulate(sc, opt);
+    const auto summary = sim::make_summary(sc, res, sim::sha256_hex(cfg));
+    if (!keep_dir.empty())
+      sim::write_outputs(keep_dir, sc, cfg, res, summary);
+    j["summary"] = summary;
+  } catch (const std::exception& e) {
+    j["error"] = e.what();
+    code = dynamic_cast<const ConfigError*>(&e) ? 2 : 1;
+  }
+  try {
+    std::ofstream(result_file) << j.dump() << "\n";
+  } catch (...) {
+  }
+  std::fflush(nullptr);
+  ::_exit(code);
+}
+
+} // namespace
+
+int cmd_sweep(const SweepArgs& a) {
+  const SweepSpec s = load_sweep_spec(a.spec);
+  const auto pts = expand_points(s);
+  // every point resolves before anything runs: a bad key path is exit 2 here, with its --set
+  for (const auto& p : pts) {
+    try {
+      (void)load_scenario(s.scenario, p.sets);
+    } catch (const ConfigError& e) {
+      throw ConfigError(a.spec + ": a point of this sweep does not load: " + e.what());
+    }
+  }
+  const auto runs = expand_runs(s, pts.size());
+  const fs::path dir = a.out.empty() ? fs::path("results") / s.name : fs::path(a.out);
+  const std::string key = spec_key(s, pts);
+
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw OutputError(dir.string() + ": cannot create directory: " + ec.message());
+  const fs::path journal = dir / kJournal;
+  std::map<std::string, json> done;
+  if (fs::exists(journal)) {
+    std::string old;
+    done = read_journal(journal, old);
+    if (old != key && !a.force)
+      throw OutputError(dir.string() + ": holds the results of another spec (or other points); use another --out, "
+                                       "or --force to replace them");
+    if (old != key) {
+      done.clear();
+      fs::remove(journal);
+    } else if (!a.resume) {
+      throw OutputError(dir.string() + ": already holds runs of this spec; give --resume to finish or extend it");
+    }
+  } else if (fs::directory_iterator(dir) != fs::directory_iterator()) {
+    throw OutputError(dir.string() + ": not empty and not a sweep folder (no " + kJournal + "); refusing to write into it");
+  }
+  const int jfd = ::open(journal.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (jfd < 0)
+    throw OutputError(journal.string() + ": cannot open: " + std::strerror(errno));
+  if (done.empty() && fs::file_size(journal) == 0)
+    append_line(jfd, json{{"spec_key", key}, {"spec", s.name}, {"scenario", s.scenario}}.dump());
+  {
+    AtomicFile sf((dir / "spec.yaml").string());
+    std::ifstream in(a.spec);
+    std::stringstream ss;
+    ss << "# resolved: scenario " << s.scenario << ", " << pts.size() << " points x " << s.replications
+       << " replications\n"
+       << in.rdbuf();
+    sf.write(ss.str());
+    sf.commit();
+  }
+  const fs::path tmp = dir / ".running";
+  fs::create_directories(tmp, ec);
+
+  std::vector<const SweepRun*> todo;
+  for (const auto& r : runs)
+    if (!done.count(r.id))
+      todo.push_back(&r);
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  const size_t total = runs.size(), skip = total - todo.size();
+  size_t finished = 0, failures = 0;
+  std::map<pid_t, std::pair<const SweepRun*, std::chrono::steady_clock::time_point>> live;
+  const auto t0 = std::chrono::steady_clock::now();
+  size_t next = 0;
+  const int jobs = std::max(1, a.jobs);
+  while (next < todo.size() || !live.empty()) {
+    while (next < todo.size() && static_cast<int>(live.size()) < jobs) {
+      const SweepRun* r = todo[next++];
+      const std::string res = (tmp / (r->id + ".json")).string();
+      fs::remove(res, ec);
+      std::fflush(nullptr);
+      const pid_t pid = ::fork();
+      if (pid < 0)
+        throw OutputError(std::string("fork failed: ") + std::strerror(errno));
+      if (pid == 0)
+        child_run(s, pts[r->point], *r, res, a.keep_runs ? (dir / "runs" / r->id).string() : std::string());
+      live[pid] = {r, std::chrono::steady_clock::now()};
+    }
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, 0);
+    if (pid < 0)
+      throw OutputError(std::string("waitpid failed: ") + std::strerror(errno));
+    auto it = live.find(pid);
+    if (it == live.end())
+      continue;
+    const SweepRun* r = it->second.first;
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.second).count();
+    live.erase(it);
+    const std::string res = (tmp / (r->id + ".json")).string();
+    json j = json::parse(std::ifstream(res), nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+      j = json::object();
+    json line = {{"id", r->id}, {"point", r->point}, {"replication", r->replication}, {"seed", r->seed}};
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    line["status"] = code == 0 && j.contains("summary") ? "ok" : "failed";
+    line["exit"] = code;
+    line["wall_s"] = wall;
+    if (j.contains("summary"))
+      line["summary"] = j["summary"];
+    if (j.contains("error"))
+      line["error"] = j["error"].get<std::string>().substr(0, 400);
+    else if (code != 0)
+      line["error"] = WIFSIGNALED(status) ? std::string("killed by signal ") + strsignal(WTERMSIG(status)) : "no result";
+    append_line(jfd, line.dump());
+    done[r->id] = line;
+    fs::remove(res, ec);
+    finished++;
+    failures += line["status"] == "failed";
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double rate = static_cast<double>(finished) / std::max(el, 1e-9);
+    const size_t left = todo.size() - finished;
+    if (tty)
+      std::cerr << fmt::format("\r[{}/{}] {:.1f} runs/s, ETA {:.0f} s, {} failed   ", skip + finished, total, rate,
+                               static_cast<double>(left) / std::max(rate, 1e-9), failures)
+                << std::flush;
+    else if (finished % std::max<size_t>(1, todo.size() / 10) == 0 || left == 0)
+      std::cerr << fmt::format("[{}/{}] {:.1f} runs/s, {} failed\n", skip + finished, total, rate, failures);
+  }
+  if (tty && !todo.empty())
+    std::cerr << "\n";
+  ::close(jfd);
+  fs::remove_all(tmp, ec);
+  write_tables(dir, s, pts, runs, done);
+  std::cout << fmt::format("sweep {}: {} runs ({} points x {} replications), {} run now, {} reused, {} failed -> {}/\n",
+                           s.name, total, pts.size(), s.replications, todo.size(), skip, failures, dir.string());
+  return 0;
+}
+
+} // namespace kmodsim

@@ -1,0 +1,89 @@
+// Sweep specs: axis expansion, seeds, bad input (kmodsim/sweep.hpp).
+#include <kmodsim/sweep.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+using namespace kmodsim;
+
+namespace {
+
+std::string write_spec(const std::string& name, const std::string& body) {
+  const auto dir = std::filesystem::temp_directory_path() / "kmodsim-sweep-test";
+  std::filesystem::create_directories(dir);
+  const auto p = dir / name;
+  std::ofstream(p) << "schema_version: 1\nname: t\nscenario: s.yaml\n" << body;
+  return p.string();
+}
+
+std::string error_of(const std::string& path) {
+  try {
+    load_sweep_spec(path);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+} // namespace
+
+TEST(Sweep, GridTimesZipTimesReplications) {
+  const auto s = load_sweep_spec(write_spec("a.yaml", "grid:\n  machine.cores: [1, 2, 4]\n  kernel: [k1.yaml, k2.yaml]\n"
+                                                      "zip:\n  a.x: [1, 2]\n  a.y: [10, 20]\nreplications: 3\nseed: 5\n"));
+  const auto pts = expand_points(s);
+  ASSERT_EQ(pts.size(), 3u * 2u * 2u);
+  EXPECT_EQ(pts[0].sets[0].value, "1");
+  EXPECT_EQ(pts[0].sets[1].path, "kernel");
+  EXPECT_EQ(std::filesystem::path(pts[0].sets[1].value).filename(), "k1.yaml"); // relative to the spec
+  EXPECT_TRUE(std::filesystem::path(pts[0].sets[1].value).is_absolute() ||
+              pts[0].sets[1].value.find("kmodsim-sweep-test") != std::string::npos);
+  EXPECT_EQ(pts[1].sets[2].value, "2"); // zip rows vary fastest, paired
+  EXPECT_EQ(pts[1].sets[3].value, "20");
+  const auto runs = expand_runs(s, pts.size());
+  ASSERT_EQ(runs.size(), pts.size() * 3);
+  EXPECT_EQ(runs[0].id, "p0000-r000");
+  // common random numbers: replication r has one seed at every point; replications differ
+  std::set<std::uint64_t> seeds;
+  for (const auto& r : runs) {
+    EXPECT_EQ(r.seed, replication_seed(5, r.replication));
+    seeds.insert(r.seed);
+  }
+  EXPECT_EQ(seeds.size(), 3u);
+  EXPECT_EQ(axis_names(s), (std::vector<std::string>{"machine.cores", "kernel", "a.x", "a.y"}));
+}
+
+TEST(Sweep, LatinHypercubeHasOneSamplePerStratum) {
+  const auto s = load_sweep_spec(write_spec(
+      "l.yaml", "lhs:\n  samples: 20\n  axes:\n    x: {lo: 0, hi: 1}\n    y: {distribution: log-uniform, lo: 1, hi: 100}\n"));
+  const auto pts = expand_points(s);
+  ASSERT_EQ(pts.size(), 20u);
+  std::set<int> sx, sy;
+  for (const auto& p : pts) {
+    sx.insert(static_cast<int>(std::stod(p.sets[0].value) * 20));
+    sy.insert(static_cast<int>(std::log10(std::stod(p.sets[1].value)) / 2 * 20));
+  }
+  EXPECT_EQ(sx.size(), 20u);
+  EXPECT_EQ(sy.size(), 20u);
+  const auto r = load_sweep_spec(write_spec("r.yaml", "random:\n  samples: 50\n  axes:\n    z: {distribution: normal, mean: 5, sd: 0}\n"));
+  for (const auto& p : expand_points(r))
+    EXPECT_EQ(std::stod(p.sets[0].value), 5.0);
+}
+
+TEST(Sweep, BadSpecsNameFileLineAndKey) {
+  EXPECT_NE(error_of(write_spec("e1.yaml", "grid:\n  machine.cores: []\n")).find("e1.yaml:5:18: grid.machine.cores: an axis needs at least one value"),
+            std::string::npos);
+  EXPECT_NE(error_of(write_spec("e2.yaml", "zip:\n  a: [1, 2]\n  b: [1]\n")).find("e2.yaml:6:6: zip.b: zip lists must have equal lengths"),
+            std::string::npos);
+  EXPECT_NE(error_of(write_spec("e3.yaml", "grid: {a: [1]}\nreplications: 0\n")).find("e3.yaml:5:15: replications: must be >= 1"),
+            std::string::npos);
+  EXPECT_NE(error_of(write_spec("e4.yaml", "random:\n  samples: 3\n  axes:\n    x: {lo: 2, hi: 1}\n")).find("random.axes.x.lo: lo 2 is above hi 1"),
+            std::string::npos);
+  EXPECT_NE(error_of(write_spec("e5.yaml", "replications: 2\n")).find("needs at least one of grid, zip, random, lhs"),
+            std::string::npos);
+  EXPECT_NE(error_of(write_spec("e6.yaml", "grdi: {a: [1]}\n")).find("unknown key 'grdi' (did you mean 'grid'?)"),
+            std::string::npos);
+}
