@@ -177,7 +177,7 @@ void write_tables(const fs::path& dir, const SweepSpec& s, const std::vector<Swe
       pt += std::to_string(p);
       for (const auto& o : pts[p].sets)
         pt += "," + csv_field(o.value);
-      pt += fmt::format(",{},{},{:.9g},{:.9g},{:.9g},{:.9g}\n", m, v.size(), mean, sd, mean - h, mean + h);
+      pt += fmt::format(",{},{},{:.12g},{:.12g},{:.12g},{:.12g}\n", m, v.size(), mean, sd, mean - h, mean + h);
     }
   AtomicFile pf((dir / "points.csv").string());
   pf.write(pt);
