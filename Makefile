@@ -46,6 +46,7 @@ proptest: build
 
 bench: build
 	scripts/bench.sh $(BUILD)/kmodsim $(if $(MODULES_DIR),--modules-dir $(MODULES_DIR))
+	/usr/bin/python3 scripts/bench_sweep.py $(BUILD)/kmodsim
 
 clean:
 	rm -rf $(BUILD) build-asan build-debug

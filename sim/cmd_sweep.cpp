@@ -185,15 +185,27 @@ void write_tables(const fs::path& dir, const SweepSpec& s, const std::vector<Swe
 }
 
 /// The child: one simulation; its result (JSON) in `result_file`. Never returns.
-[[noreturn]] void child_run(const SweepSpec& s, const SweepPoint& p, const SweepRun& r, const std::string& result_file,
-                            const std::string& keep_dir) {
+/// Whether resolving a scenario depends on its seed (coefficients drawn from their intervals,
+/// module init times drawn from a distribution): then each run resolves it again.
+bool seed_in_resolution(const Scenario& sc) {
+  return sc.variability.sample_coefficients || sc.calibration.module_init.has_default;
+}
+
+[[noreturn]] void child_run(const SweepSpec& s, const SweepPoint& p, const Scenario& resolved, const SweepRun& r,
+                            const std::string& result_file, const std::string& keep_dir) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL); // a killed sweep leaves no orphans writing results
   json j;
   int code = 0;
   try {
-    auto sets = p.sets;
-    sets.push_back({"seed", std::to_string(r.seed)});
-    const Scenario sc = load_scenario(s.scenario, sets);
+    Scenario sc;
+    if (seed_in_resolution(resolved)) {
+      auto sets = p.sets;
+      sets.push_back({"seed", std::to_string(r.seed)});
+      sc = load_scenario(s.scenario, sets);
+    } else { // resolved once in the parent, before the fork
+      sc = resolved;
+      sc.seed = r.seed;
+    }
     const std::string cfg = to_yaml(sc);
     sim::SimOptions opt;
     const sim::Results res = sim::simulate(sc, opt);
@@ -219,9 +231,10 @@ int cmd_sweep(const SweepArgs& a) {
   const SweepSpec s = load_sweep_spec(a.spec);
   const auto pts = expand_points(s);
   // every point resolves before anything runs: a bad key path is exit 2 here, with its --set
+  std::vector<Scenario> resolved;
   for (const auto& p : pts) {
     try {
-      (void)load_scenario(s.scenario, p.sets);
+      resolved.push_back(load_scenario(s.scenario, p.sets));
     } catch (const ConfigError& e) {
       throw ConfigError(a.spec + ": a point of this sweep does not load: " + e.what());
     }
@@ -290,7 +303,8 @@ int cmd_sweep(const SweepArgs& a) {
       if (pid < 0)
         throw OutputError(std::string("fork failed: ") + std::strerror(errno));
       if (pid == 0)
-        child_run(s, pts[r->point], *r, res, a.keep_runs ? (dir / "runs" / r->id).string() : std::string());
+        child_run(s, pts[r->point], resolved[r->point], *r, res,
+                  a.keep_runs ? (dir / "runs" / r->id).string() : std::string());
       live[pid] = {r, std::chrono::steady_clock::now()};
     }
     int status = 0;
