@@ -1,6 +1,6 @@
 // kmodsim sweep: a spec's runs, each simulated in a forked child of this already-loaded process
 // (a SimGrid engine cannot be re-created in one process), N at a time. The parent is the only
-// writer: an append-only journal (one fsynced JSON line per finished run) from which runs.csv and
+// writer: an append-only journal (one JSON line written per finished run) from which runs.csv and
 // points.csv are rebuilt, so a sweep killed at any moment resumes without lost, duplicate or torn
 // rows. See README "Sweeps".
 #include "cmd_sweep.hpp"
@@ -61,8 +61,8 @@ void append_line(int fd, const std::string& line) {
       throw OutputError(std::string(kJournal) + ": write failed: " + std::strerror(errno));
     off += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0)
-    throw OutputError(std::string(kJournal) + ": fsync failed: " + std::strerror(errno));
+  // write(2) is enough against a killed sweep (the page cache outlives the process); the journal
+  // is fsynced once at the end, with the tables (a per-run fsync cost 20% of the throughput)
 }
 
 /// The finished runs of a journal, by id; a torn last line (a kill mid-write) is ignored.
@@ -349,6 +349,8 @@ int cmd_sweep(const SweepArgs& a) {
   }
   if (tty && !todo.empty())
     std::cerr << "\n";
+  if (::fsync(jfd) != 0)
+    throw OutputError(journal.string() + ": fsync failed: " + std::strerror(errno));
   ::close(jfd);
   fs::remove_all(tmp, ec);
   write_tables(dir, s, pts, runs, done);
