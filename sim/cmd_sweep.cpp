@@ -225,6 +225,48 @@ bool seed_in_resolution(const Scenario& sc) {
   ::_exit(code);
 }
 
+/// Merges the journals of shard folders into `dir`: same spec, no duplicate and no missing run.
+int collect(const SweepArgs& a, const SweepSpec& s, const std::vector<SweepPoint>& pts,
+            const std::vector<SweepRun>& runs, const std::string& key, const fs::path& dir) {
+  std::map<std::string, json> done;
+  for (const auto& d : a.collect) {
+    const fs::path j = fs::path(d) / kJournal;
+    if (!fs::is_regular_file(j))
+      throw OutputError(d + ": not a sweep folder (no " + kJournal + ")");
+    std::string k;
+    auto part = read_journal(j, k);
+    if (k != key)
+      throw OutputError(d + ": holds the results of another spec (or other points) than " + a.spec);
+    for (auto& [id, line] : part)
+      if (!done.emplace(id, line).second)
+        throw OutputError(d + ": run " + id + " is also in another of the folders collected");
+  }
+  size_t missing = 0;
+  std::string first;
+  for (const auto& r : runs)
+    if (!done.count(r.id) && missing++ == 0)
+      first = r.id;
+  if (missing)
+    throw OutputError(fmt::format("{} of {} runs are in none of the folders (first: {}): a shard is missing or "
+                                  "unfinished", missing, runs.size(), first));
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw OutputError(dir.string() + ": cannot create directory: " + ec.message());
+  if (fs::directory_iterator(dir) != fs::directory_iterator() && !a.force)
+    throw OutputError(dir.string() + ": not empty; collect writes into an empty folder (or give --force)");
+  std::string text = json{{"spec_key", key}, {"spec", s.name}, {"scenario", s.scenario}}.dump() + "\n";
+  for (const auto& r : runs)
+    text += done[r.id].dump() + "\n";
+  AtomicFile jf((dir / kJournal).string());
+  jf.write(text);
+  jf.commit();
+  write_tables(dir, s, pts, runs, done);
+  std::cout << fmt::format("sweep {}: collected {} runs from {} folders -> {}/\n", s.name, runs.size(),
+                           a.collect.size(), dir.string());
+  return 0;
+}
+
 } // namespace
 
 int cmd_sweep(const SweepArgs& a) {
@@ -242,6 +284,8 @@ int cmd_sweep(const SweepArgs& a) {
   const auto runs = expand_runs(s, pts.size());
   const fs::path dir = a.out.empty() ? fs::path("results") / s.name : fs::path(a.out);
   const std::string key = spec_key(s, pts);
+  if (!a.collect.empty())
+    return collect(a, s, pts, runs, key, dir);
 
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -283,11 +327,14 @@ int cmd_sweep(const SweepArgs& a) {
   fs::create_directories(tmp, ec);
 
   std::vector<const SweepRun*> todo;
-  for (const auto& r : runs)
-    if (!done.count(r.id))
-      todo.push_back(&r);
+  for (size_t i = 0; i < runs.size(); ++i)
+    if (!done.count(runs[i].id) && static_cast<int>(i % static_cast<size_t>(a.shard_n)) == a.shard_i - 1)
+      todo.push_back(&runs[i]);
   const bool tty = ::isatty(STDERR_FILENO) != 0;
-  const size_t total = runs.size(), skip = total - todo.size();
+  size_t mine = 0; // the runs of this shard
+  for (size_t i = 0; i < runs.size(); ++i)
+    mine += static_cast<int>(i % static_cast<size_t>(a.shard_n)) == a.shard_i - 1;
+  const size_t total = mine, skip = total - todo.size();
   size_t finished = 0, failures = 0;
   std::map<pid_t, std::pair<const SweepRun*, std::chrono::steady_clock::time_point>> live;
   const auto t0 = std::chrono::steady_clock::now();
@@ -354,8 +401,9 @@ int cmd_sweep(const SweepArgs& a) {
   ::close(jfd);
   fs::remove_all(tmp, ec);
   write_tables(dir, s, pts, runs, done);
-  std::cout << fmt::format("sweep {}: {} runs ({} points x {} replications), {} run now, {} reused, {} failed -> {}/\n",
-                           s.name, total, pts.size(), s.replications, todo.size(), skip, failures, dir.string());
+  const std::string part = a.shard_n > 1 ? fmt::format(" in shard {}/{}", a.shard_i, a.shard_n) : std::string();
+  std::cout << fmt::format("sweep {}: {} runs{} ({} points x {} replications), {} run now, {} reused, {} failed -> {}/\n",
+                           s.name, total, part, pts.size(), s.replications, todo.size(), skip, failures, dir.string());
   return 0;
 }
 

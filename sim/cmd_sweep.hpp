@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace kmodsim {
 
@@ -9,6 +10,9 @@ struct SweepArgs {
   std::string spec, out;
   int jobs = 1;
   bool resume = false, force = false, keep_runs = false;
+  int shard_i = 1, shard_n = 1;     ///< --shard I/N: this process runs runs i with i % N == I - 1
+  std::vector<std::string> collect; ///< --collect DIR...: merge shard folders into --out
+
 };
 
 /// Throws ConfigError (bad spec or point: exit 2), OutputError (exit 1).

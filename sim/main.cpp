@@ -225,6 +225,9 @@ int main(int argc, char** argv) {
   sweep->add_flag("--resume", sa.resume, "finish or extend the runs already in the folder");
   sweep->add_flag("--force", sa.force, "replace the results of another spec in the folder");
   sweep->add_flag("--keep-runs", sa.keep_runs, "also keep every run's folder under runs/");
+  std::string shard;
+  sweep->add_option("--shard", shard, "I/N: run only the I-th of N deterministic slices (merge with --collect)");
+  sweep->add_option("--collect", sa.collect, "merge these shard folders (same spec) into --out; runs nothing");
 
   try {
     app.parse(argc, argv);
@@ -249,8 +252,20 @@ int main(int argc, char** argv) {
       return cmd_graph(workload, dot, graph_scenario);
     if (*imp)
       return cmd_import(ia);
-    if (*sweep)
+    if (*sweep) {
+      if (!shard.empty()) {
+        const auto slash = shard.find('/');
+        try {
+          sa.shard_i = std::stoi(shard.substr(0, slash));
+          sa.shard_n = std::stoi(shard.substr(slash + 1));
+        } catch (const std::exception&) {
+          sa.shard_n = 0;
+        }
+        if (slash == std::string::npos || sa.shard_n < 1 || sa.shard_i < 1 || sa.shard_i > sa.shard_n)
+          throw CLI::ValidationError("--shard", shard + ": expected I/N with 1 <= I <= N");
+      }
       return cmd_sweep(sa);
+    }
     if (*cal) {
       ca.sets = parse_overrides(ca_sets);
       return cmd_calibrate(ca);

@@ -56,9 +56,10 @@ void read_sampler(const Reader& r, SweepSpec& s) {
     axes.fail("expected at least one axis");
   for (const std::string& key : axes.keys()) {
     Reader a = axes.child(key);
-    a.allow_keys({"distribution", "lo", "hi", "mean", "sd"});
+    a.allow_keys({"distribution", "lo", "hi", "mean", "sd", "integer"});
     SampledAxis ax;
     ax.key = key;
+    ax.integer = a.get_bool("integer", false);
     ax.dist = a.get_enum("distribution", SampleDist::uniform,
                          {SampleDist::uniform, SampleDist::log_uniform, SampleDist::normal});
     if (ax.dist == SampleDist::normal) {
@@ -230,7 +231,8 @@ std::vector<SweepPoint> expand_points(const SweepSpec& s) {
         for (size_t j = 0; j < s.sampled.size(); ++j) {
           const double u0 = uniform01(s.seed, 0x5a3 + j, i, 0);
           const double u = s.sampler == "lhs" ? (static_cast<double>(perm[j][i]) + u0) / static_cast<double>(n) : u0;
-          q.sets.push_back({s.sampled[j].key, num(map_sample(s.sampled[j], u))});
+          const double v = map_sample(s.sampled[j], u);
+          q.sets.push_back({s.sampled[j].key, s.sampled[j].integer ? std::to_string(std::llround(v)) : num(v)});
         }
         next.push_back(std::move(q));
       }

@@ -6,7 +6,8 @@
 //   scenario: PATH                       (relative to the spec)
 //   grid: {KEY: [V, ...], ...}           cartesian product
 //   zip:  {KEY: [V, ...], ...}           paired lists of equal length
-//   random: {samples: N, axes: {KEY: {distribution: uniform|log-uniform|normal, lo: A, hi: B}}}
+//   random: {samples: N, axes: {KEY: {distribution: uniform|log-uniform|normal, lo: A, hi: B,
+//                                     integer: false}}}
 //   lhs:    {samples: N, axes: {...}}    Latin hypercube over the same kinds of ranges
 //   replications: R
 //   seed: S
@@ -31,6 +32,7 @@ struct SampledAxis {
   std::string key;
   SampleDist dist = SampleDist::uniform;
   double a = 0, b = 0; ///< lo, hi (uniform, log-uniform) or mean, sd (normal)
+  bool integer = false; ///< round each sample to the nearest integer (counts, limits)
 };
 
 struct SweepSpec {

@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""kmodsim sweep --shard I/N on three shards, merged by --collect, equals one local sweep (rows
+and intervals; wall times aside); a missing or a doubled shard is refused.
+
+sweep_shards.py KMODSIM REPO
+"""
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+
+KMODSIM, REPO = sys.argv[1], sys.argv[2]
+SPEC = f"""schema_version: 1
+name: shards
+scenario: {REPO}/configs/scenarios/desktop-2009.yaml
+grid:
+  machine.cores: [1, 2]
+  variability.cost_cv: [0.2]
+  outputs.timeline: [false]
+lhs:
+  samples: 3
+  axes:
+    userspace.udev.children_max: {{lo: 1, hi: 64, integer: true}}
+replications: 4
+seed: 11
+"""
+
+
+def sweep(*args):
+    return subprocess.run([KMODSIM, "sweep", *args], capture_output=True, text=True)
+
+
+def rows(path):
+    with open(path) as f:
+        r = list(csv.DictReader(f))
+    for x in r:
+        x.pop("wall_s")
+    return r
+
+
+def main():
+    ok = True
+    with tempfile.TemporaryDirectory() as t:
+        spec = os.path.join(t, "s.yaml")
+        open(spec, "w").write(SPEC)
+        assert sweep(spec, "--out", f"{t}/one", "-j", "2").returncode == 0
+        for i in (1, 2, 3):
+            p = sweep(spec, "--out", f"{t}/s{i}", "--shard", f"{i}/3", "-j", "2")
+            if p.returncode != 0:
+                print("FAIL: shard", i, p.stderr)
+                return 1
+        p = sweep(spec, "--out", f"{t}/merged", "--collect", f"{t}/s1", f"{t}/s2", f"{t}/s3")
+        if p.returncode != 0:
+            print("FAIL: collect", p.stderr)
+            return 1
+        if rows(f"{t}/one/runs.csv") != rows(f"{t}/merged/runs.csv") or len(rows(f"{t}/one/runs.csv")) != 24:
+            print("FAIL: merged runs.csv differs from the local sweep")
+            ok = False
+        if open(f"{t}/one/points.csv").read() != open(f"{t}/merged/points.csv").read():
+            print("FAIL: merged points.csv differs")
+            ok = False
+        p = sweep(spec, "--out", f"{t}/m2", "--collect", f"{t}/s1", f"{t}/s2")
+        if p.returncode != 1 or "in none of the folders" not in p.stderr:
+            print("FAIL: a missing shard was not refused:", p.stderr)
+            ok = False
+        p = sweep(spec, "--out", f"{t}/m3", "--collect", f"{t}/s1", f"{t}/s2", f"{t}/s3", f"{t}/s3")
+        if p.returncode != 1 or "also in another" not in p.stderr:
+            print("FAIL: a doubled shard was not refused:", p.stderr)
+            ok = False
+        p = sweep(spec, "--shard", "4/3")
+        if p.returncode != 2:
+            print("FAIL: --shard 4/3 was accepted")
+            ok = False
+    print("ok" if ok else "FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
