@@ -8,6 +8,7 @@ pkgs=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libssl-dev libgtest-dev
   libelf-dev liblzma-dev libzstd-dev zlib1g-dev
   python3 python3-pandas python3-matplotlib python3-yaml python3-scipy
+  parallel
 )
 missing=()
 for p in "${pkgs[@]}"; do

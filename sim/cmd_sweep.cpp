@@ -269,7 +269,60 @@ int collect(const SweepArgs& a, const SweepSpec& s, const std::vector<SweepPoint
 
 } // namespace
 
+/// --executor parallel: GNU parallel runs `kmodsim sweep --shard i/K` (one per shard, resumable
+/// through its --joblog and the shards' own journals), then the shards are collected into `dir`.
+int run_parallel(const SweepArgs& a, const fs::path& dir) {
+  const int k = a.shards > 0 ? a.shards : 4 * std::max(1, a.jobs);
+  std::error_code ec;
+  fs::create_directories(dir / "shards", ec);
+  if (ec)
+    throw OutputError(dir.string() + ": cannot create directory: " + ec.message());
+  const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
+  std::vector<std::string> args = {"parallel", "--will-cite", "--halt", "never", "--joblog",
+                                   (dir / "parallel.joblog").string(), "-j", std::to_string(std::max(1, a.jobs))};
+  if (a.resume)
+    args.push_back("--resume-failed");
+  std::istringstream extra(a.parallel_args);
+  for (std::string w; extra >> w;)
+    args.push_back(w);
+  for (const std::string& w : {self, std::string("sweep"), fs::absolute(a.spec).string(), std::string("--shard"),
+                              "{}/" + std::to_string(k), std::string("--out"), (fs::absolute(dir) / "shards" / "{}").string(),
+                              std::string("-j"), std::string("1"), std::string("--resume"), std::string("--quiet-progress")})
+    args.push_back(w);
+  args.push_back(":::");
+  for (int i = 1; i <= k; ++i)
+    args.push_back(std::to_string(i));
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    for (auto& s : args)
+      argv.push_back(s.data());
+    argv.push_back(nullptr);
+    ::execvp("parallel", argv.data());
+    std::fprintf(stderr, "error: cannot run GNU parallel (Debian package 'parallel'): %s\n", std::strerror(errno));
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  if (code == 127)
+    throw OutputError("GNU parallel is not installed (Debian package 'parallel')");
+  if (code != 0)
+    throw OutputError(fmt::format("GNU parallel: {} of {} shards failed (see {}); rerun with --resume",
+                                  code > 100 ? std::string("more than 100") : std::to_string(code), k,
+                                  (dir / "parallel.joblog").string()));
+  SweepArgs c = a;
+  c.executor = "local";
+  c.force = true; // the folder holds the shards and the joblog
+  for (int i = 1; i <= k; ++i)
+    c.collect.push_back((dir / "shards" / std::to_string(i)).string());
+  return cmd_sweep(c);
+}
+
 int cmd_sweep(const SweepArgs& a) {
+  if (a.executor == "parallel" && a.collect.empty())
+    return run_parallel(a, a.out.empty() ? fs::path("results") / load_sweep_spec(a.spec).name : fs::path(a.out));
   const SweepSpec s = load_sweep_spec(a.spec);
   const auto pts = expand_points(s);
   // every point resolves before anything runs: a bad key path is exit 2 here, with its --set
@@ -387,14 +440,16 @@ int cmd_sweep(const SweepArgs& a) {
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double rate = static_cast<double>(finished) / std::max(el, 1e-9);
     const size_t left = todo.size() - finished;
-    if (tty)
+    if (a.quiet_progress)
+      ;
+    else if (tty)
       std::cerr << fmt::format("\r[{}/{}] {:.1f} runs/s, ETA {:.0f} s, {} failed   ", skip + finished, total, rate,
                                static_cast<double>(left) / std::max(rate, 1e-9), failures)
                 << std::flush;
     else if (finished % std::max<size_t>(1, todo.size() / 10) == 0 || left == 0)
       std::cerr << fmt::format("[{}/{}] {:.1f} runs/s, {} failed\n", skip + finished, total, rate, failures);
   }
-  if (tty && !todo.empty())
+  if (tty && !todo.empty() && !a.quiet_progress)
     std::cerr << "\n";
   if (::fsync(jfd) != 0)
     throw OutputError(journal.string() + ": fsync failed: " + std::strerror(errno));

@@ -12,6 +12,10 @@ struct SweepArgs {
   bool resume = false, force = false, keep_runs = false;
   int shard_i = 1, shard_n = 1;     ///< --shard I/N: this process runs runs i with i % N == I - 1
   std::vector<std::string> collect; ///< --collect DIR...: merge shard folders into --out
+  std::string executor = "local";   ///< local | parallel (GNU parallel drives the shards)
+  int shards = 0;                   ///< parallel: number of shards (default 4 x jobs)
+  std::string parallel_args;        ///< parallel: extra GNU parallel arguments (--sshlogin ...)
+  bool quiet_progress = false;
 
 };
 

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""kmodsim sweep --shard I/N on three shards, merged by --collect, equals one local sweep (rows
-and intervals; wall times aside); a missing or a doubled shard is refused.
+"""kmodsim sweep --shard I/N on three shards, merged by --collect, and the same spec through
+GNU parallel (--executor parallel), equal one local sweep (rows and intervals; wall times
+aside); a missing or a doubled shard is refused.
 
 sweep_shards.py KMODSIM REPO
 """
@@ -67,6 +68,18 @@ def main():
         p = sweep(spec, "--out", f"{t}/m3", "--collect", f"{t}/s1", f"{t}/s2", f"{t}/s3", f"{t}/s3")
         if p.returncode != 1 or "also in another" not in p.stderr:
             print("FAIL: a doubled shard was not refused:", p.stderr)
+            ok = False
+        # the same spec through GNU parallel (4 shards, 2 at a time), collected
+        p = sweep(spec, "--out", f"{t}/par", "--executor", "parallel", "--shards", "4", "-j", "2")
+        if p.returncode != 0:
+            print("FAIL: --executor parallel:", p.stderr)
+            ok = False
+        elif rows(f"{t}/one/runs.csv") != rows(f"{t}/par/runs.csv") or \
+                open(f"{t}/one/points.csv").read() != open(f"{t}/par/points.csv").read():
+            print("FAIL: the parallel executor's tables differ from the local sweep")
+            ok = False
+        elif not os.path.exists(f"{t}/par/parallel.joblog"):
+            print("FAIL: no joblog")
             ok = False
         p = sweep(spec, "--shard", "4/3")
         if p.returncode != 2:
