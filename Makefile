@@ -6,7 +6,7 @@ BUILD   ?= build
 JOBS    ?= $(shell nproc)
 RESULTS ?= results
 
-.PHONY: all deps build run test test-online asan bench proptest clean
+.PHONY: all deps build run test test-online test-slurm asan bench proptest clean
 
 all: build
 
@@ -29,6 +29,11 @@ test: build
 test-online: build
 	cmake -S . -B $(BUILD) -DKMODSIM_ONLINE_TESTS=ON
 	cd $(BUILD) && ctest --output-on-failure -L online
+
+# Opt-in, as root: a real single-node Slurm (Debian's slurmctld, slurmd, munge; generated
+# slurm.conf in a temp dir) runs a sweep with --executor slurm (scripts/test-slurm.sh).
+test-slurm: build
+	scripts/test-slurm.sh $(BUILD)/kmodsim
 
 asan: deps
 	cmake --preset asan

@@ -320,7 +320,72 @@ int run_parallel(const SweepArgs& a, const fs::path& dir) {
   return cmd_sweep(c);
 }
 
+/// Runs a command (argv), waits, returns its exit status (127: not found).
+int spawn(std::vector<std::string> args) {
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    for (auto& s : args)
+      argv.push_back(s.data());
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/// --executor slurm: one array task per shard (an array task costs about a second to start, so
+/// each runs many simulations), submitted with `sbatch --wait`; then the shards are collected.
+int run_slurm(const SweepArgs& a, const fs::path& dir0) {
+  const fs::path dir = fs::absolute(dir0);
+  const int k = a.shards > 0 ? a.shards : 4 * std::max(1, a.jobs);
+  std::error_code ec;
+  fs::create_directories(dir / "shards", ec);
+  fs::create_directories(dir / "slurm", ec);
+  if (ec)
+    throw OutputError(dir.string() + ": cannot create directory: " + ec.message());
+  const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
+  const std::string script = fmt::format(
+      "#!/bin/sh\n"
+      "# kmodsim sweep {spec}: one Slurm array task per shard; written by kmodsim sweep --executor slurm\n"
+      "#SBATCH --job-name=kmodsim-{name}\n"
+      "#SBATCH --array=1-{k}%{j}\n"
+      "#SBATCH --cpus-per-task=1\n"
+      "#SBATCH --output={dir}/slurm/%A_%a.out\n"
+      "exec {self} sweep {spec} --shard \"$SLURM_ARRAY_TASK_ID/{k}\" --out \"{dir}/shards/$SLURM_ARRAY_TASK_ID\" "
+      "-j \"${{SLURM_CPUS_PER_TASK:-1}}\" --resume --quiet-progress\n",
+      fmt::arg("spec", fs::absolute(a.spec).string()), fmt::arg("name", load_sweep_spec(a.spec).name),
+      fmt::arg("k", k), fmt::arg("j", std::max(1, a.jobs)), fmt::arg("dir", dir.string()), fmt::arg("self", self));
+  {
+    AtomicFile f((dir / "sweep.sbatch").string());
+    f.write(script);
+    f.commit();
+  }
+  std::vector<std::string> args = {"sbatch", "--wait", "--parsable"};
+  std::istringstream extra(a.parallel_args);
+  for (std::string w; extra >> w;)
+    args.push_back(w);
+  args.push_back((dir / "sweep.sbatch").string());
+  const int code = spawn(args);
+  if (code == 127)
+    throw OutputError("sbatch not found (a Slurm client: Debian package 'slurm-client')");
+  if (code != 0)
+    throw OutputError(fmt::format("sbatch --wait exited {}: some array tasks failed (logs in {}/slurm/); rerun with "
+                                  "--resume", code, dir.string()));
+  SweepArgs c = a;
+  c.executor = "local";
+  c.force = true;
+  for (int i = 1; i <= k; ++i)
+    c.collect.push_back((dir / "shards" / std::to_string(i)).string());
+  return cmd_sweep(c);
+}
+
 int cmd_sweep(const SweepArgs& a) {
+  if (a.executor == "slurm" && a.collect.empty())
+    return run_slurm(a, a.out.empty() ? fs::path("results") / load_sweep_spec(a.spec).name : fs::path(a.out));
   if (a.executor == "parallel" && a.collect.empty())
     return run_parallel(a, a.out.empty() ? fs::path("results") / load_sweep_spec(a.spec).name : fs::path(a.out));
   const SweepSpec s = load_sweep_spec(a.spec);

@@ -228,10 +228,13 @@ int main(int argc, char** argv) {
   std::string shard;
   sweep->add_option("--shard", shard, "I/N: run only the I-th of N deterministic slices (merge with --collect)");
   sweep->add_option("--collect", sa.collect, "merge these shard folders (same spec) into --out; runs nothing");
-  sweep->add_option("--executor", sa.executor, "local (forked children) or parallel (GNU parallel over shards)")
-      ->check(CLI::IsMember({"local", "parallel"}));
+  sweep->add_option("--executor", sa.executor,
+                    "local (forked children), parallel (GNU parallel over shards) or slurm (an sbatch array)")
+      ->check(CLI::IsMember({"local", "parallel", "slurm"}));
   sweep->add_option("--shards", sa.shards, "parallel: number of shards (default 4 x jobs)")->check(CLI::Range(1, 100000));
-  sweep->add_option("--parallel-args", sa.parallel_args, "parallel: more GNU parallel arguments, e.g. \"--sshlogin host1,host2\"");
+  sweep->add_option("--parallel-args", sa.parallel_args,
+                    "parallel: more GNU parallel arguments (\"--sshlogin h1,h2\"); slurm: more sbatch arguments "
+                    "(\"--partition p --time 1:00:00\")");
   sweep->add_flag("--quiet-progress", sa.quiet_progress, "no progress lines (as GNU parallel's shards run)");
 
   try {
