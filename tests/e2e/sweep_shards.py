@@ -19,6 +19,9 @@ grid:
   machine.cores: [1, 2]
   variability.cost_cv: [0.2]
   outputs.timeline: [false]
+zip:
+  workload.modules.snd.init.wait_ms: [5, 50]   # a key path into a list element, by name
+  kernel.mutex.wakeup_us: [1, 10]
 lhs:
   samples: 3
   axes:
@@ -55,7 +58,7 @@ def main():
         if p.returncode != 0:
             print("FAIL: collect", p.stderr)
             return 1
-        if rows(f"{t}/one/runs.csv") != rows(f"{t}/merged/runs.csv") or len(rows(f"{t}/one/runs.csv")) != 24:
+        if rows(f"{t}/one/runs.csv") != rows(f"{t}/merged/runs.csv") or len(rows(f"{t}/one/runs.csv")) != 48:
             print("FAIL: merged runs.csv differs from the local sweep")
             ok = False
         if open(f"{t}/one/points.csv").read() != open(f"{t}/merged/points.csv").read():
