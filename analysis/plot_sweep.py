@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Plots a sweep's runs.csv: makespan vs cores per kernel (one panel per CPU model), and the
-speedup of every kernel over the first one. Prints the speedup table (markdown).
+"""Plots a sweep's runs.csv (kmodsim sweep): makespan vs cores per kernel (one panel per CPU
+model; with replications, the 95% Student-t confidence band of the mean), and the speedup of
+every kernel over the first one. Prints the speedup table (markdown). Failed runs are left out.
 
 Usage: plot_sweep.py RUNS_CSV [-o OUT_DIR]  (writes sweep.png and speedup.csv)
 """
@@ -14,6 +15,7 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from scipy import stats  # noqa: E402
 
 NEEDED = ["kernel", "cores", "scheduler", "makespan_s", "modules_loaded", "failures"]
 
@@ -33,16 +35,24 @@ def main():
     if missing:
         print(f"error: {a.runs_csv}: missing column(s) {', '.join(missing)}", file=sys.stderr)
         return 2
+    if "status" in df.columns:
+        df = df[df["status"] == "ok"]
     os.makedirs(out, exist_ok=True)
     kernels = list(dict.fromkeys(df["kernel"]))
     scheds = list(dict.fromkeys(df["scheduler"]))
-    g = df.groupby(["scheduler", "kernel", "cores"], sort=False)["makespan_s"].mean().reset_index()
+    g = df.groupby(["scheduler", "kernel", "cores"], sort=False)["makespan_s"].agg(["mean", "std", "count"]).reset_index()
+    g = g.rename(columns={"mean": "makespan_s"})
+    t = g["count"].map(lambda n: stats.t.ppf(0.975, n - 1) if n > 1 else float("nan"))
+    g["half"] = t * g["std"] / g["count"].pow(0.5)
 
-    fig, axes = plt.subplots(1, len(scheds), figsize=(4.2 * len(scheds), 3.6), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(scheds), figsize=(max(6.5, 4.2 * len(scheds)), 3.6), sharey=True, squeeze=False)
     for ax, s in zip(axes[0], scheds):
         for k in kernels:
             d = g[(g.scheduler == s) & (g.kernel == k)].sort_values("cores")
-            ax.plot(d["cores"], d["makespan_s"], marker="o", label=k)
+            line, = ax.plot(d["cores"], d["makespan_s"], marker="o", label=k)
+            if d["half"].notna().any():  # replications: the 95% CI of the mean
+                ax.fill_between(d["cores"], d["makespan_s"] - d["half"], d["makespan_s"] + d["half"],
+                                color=line.get_color(), alpha=0.2, linewidth=0)
         ax.set_title(s)
         ax.set_xlabel("cores")
         ax.set_xticks(sorted(df["cores"].unique()))

@@ -7,7 +7,7 @@ kmodsim=${1:-build/kmodsim}
 out=${2:-results/flagship}
 py=/usr/bin/python3
 here=$(cd "$(dirname "$0")/.." && pwd)
-"$py" "$here/experiments/run_sweep.py" "$here/experiments/flagship-2009.yaml" --kmodsim "$kmodsim" --out "$out"
+"$kmodsim" sweep "$here/experiments/flagship-2009.yaml" --out "$out" --resume
 "$py" "$here/analysis/plot_sweep.py" "$out/runs.csv" -o "$out"
 # A closer look at the default point (2 cores, time_slice): Gantt, lock and state plots.
 for k in linux-2.6.28 linux-2.6.29-rusty; do
