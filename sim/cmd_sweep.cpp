@@ -269,57 +269,6 @@ int collect(const SweepArgs& a, const SweepSpec& s, const std::vector<SweepPoint
 
 } // namespace
 
-/// --executor parallel: GNU parallel runs `kmodsim sweep --shard i/K` (one per shard, resumable
-/// through its --joblog and the shards' own journals), then the shards are collected into `dir`.
-int run_parallel(const SweepArgs& a, const fs::path& dir) {
-  const int k = a.shards > 0 ? a.shards : 4 * std::max(1, a.jobs);
-  std::error_code ec;
-  fs::create_directories(dir / "shards", ec);
-  if (ec)
-    throw OutputError(dir.string() + ": cannot create directory: " + ec.message());
-  const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
-  std::vector<std::string> args = {"parallel", "--will-cite", "--halt", "never", "--joblog",
-                                   (dir / "parallel.joblog").string(), "-j", std::to_string(std::max(1, a.jobs))};
-  if (a.resume)
-    args.push_back("--resume-failed");
-  std::istringstream extra(a.parallel_args);
-  for (std::string w; extra >> w;)
-    args.push_back(w);
-  for (const std::string& w : {self, std::string("sweep"), fs::absolute(a.spec).string(), std::string("--shard"),
-                              "{}/" + std::to_string(k), std::string("--out"), (fs::absolute(dir) / "shards" / "{}").string(),
-                              std::string("-j"), std::string("1"), std::string("--resume"), std::string("--quiet-progress")})
-    args.push_back(w);
-  args.push_back(":::");
-  for (int i = 1; i <= k; ++i)
-    args.push_back(std::to_string(i));
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    for (auto& s : args)
-      argv.push_back(s.data());
-    argv.push_back(nullptr);
-    ::execvp("parallel", argv.data());
-    std::fprintf(stderr, "error: cannot run GNU parallel (Debian package 'parallel'): %s\n", std::strerror(errno));
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-  if (code == 127)
-    throw OutputError("GNU parallel is not installed (Debian package 'parallel')");
-  if (code != 0)
-    throw OutputError(fmt::format("GNU parallel: {} of {} shards failed (see {}); rerun with --resume",
-                                  code > 100 ? std::string("more than 100") : std::to_string(code), k,
-                                  (dir / "parallel.joblog").string()));
-  SweepArgs c = a;
-  c.executor = "local";
-  c.force = true; // the folder holds the shards and the joblog
-  for (int i = 1; i <= k; ++i)
-    c.collect.push_back((dir / "shards" / std::to_string(i)).string());
-  return cmd_sweep(c);
-}
-
 /// Runs a command (argv), waits, returns its exit status (127: not found).
 int spawn(std::vector<std::string> args) {
   std::fflush(nullptr);
@@ -337,13 +286,66 @@ int spawn(std::vector<std::string> args) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/// The shard count of the parallel and slurm executors, with `dir`/shards created.
+int prepare_shards(const SweepArgs& a, const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir / "shards", ec);
+  if (ec)
+    throw OutputError(dir.string() + ": cannot create directory: " + ec.message());
+  return a.shards > 0 ? a.shards : 4 * std::max(1, a.jobs);
+}
+
+/// Appends the words of --parallel-args (extra GNU parallel or sbatch arguments).
+void add_extra_args(const SweepArgs& a, std::vector<std::string>& args) {
+  std::istringstream extra(a.parallel_args);
+  for (std::string w; extra >> w;)
+    args.push_back(w);
+}
+
+/// After an executor ran the K shards into dir/shards/<i>: collects them into `dir`.
+int collect_shards(const SweepArgs& a, const fs::path& dir, int k) {
+  SweepArgs c = a;
+  c.executor = "local";
+  c.force = true; // the folder holds the shards and the executor's own files
+  for (int i = 1; i <= k; ++i)
+    c.collect.push_back((dir / "shards" / std::to_string(i)).string());
+  return cmd_sweep(c);
+}
+
+/// --executor parallel: GNU parallel runs `kmodsim sweep --shard i/K` (one per shard, resumable
+/// through its --joblog and the shards' own journals), then the shards are collected into `dir`.
+int run_parallel(const SweepArgs& a, const fs::path& dir) {
+  const int k = prepare_shards(a, dir);
+  std::error_code ec;
+  const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
+  std::vector<std::string> args = {"parallel", "--will-cite", "--halt", "never", "--joblog",
+                                   (dir / "parallel.joblog").string(), "-j", std::to_string(std::max(1, a.jobs))};
+  if (a.resume)
+    args.push_back("--resume-failed");
+  add_extra_args(a, args);
+  for (const std::string& w : {self, std::string("sweep"), fs::absolute(a.spec).string(), std::string("--shard"),
+                              "{}/" + std::to_string(k), std::string("--out"), (fs::absolute(dir) / "shards" / "{}").string(),
+                              std::string("-j"), std::string("1"), std::string("--resume"), std::string("--quiet-progress")})
+    args.push_back(w);
+  args.push_back(":::");
+  for (int i = 1; i <= k; ++i)
+    args.push_back(std::to_string(i));
+  const int code = spawn(args);
+  if (code == 127)
+    throw OutputError("GNU parallel is not installed (Debian package 'parallel')");
+  if (code != 0)
+    throw OutputError(fmt::format("GNU parallel: {} of {} shards failed (see {}); rerun with --resume",
+                                  code > 100 ? std::string("more than 100") : std::to_string(code), k,
+                                  (dir / "parallel.joblog").string()));
+  return collect_shards(a, dir, k);
+}
+
 /// --executor slurm: one array task per shard (an array task costs about a second to start, so
 /// each runs many simulations), submitted with `sbatch --wait`; then the shards are collected.
 int run_slurm(const SweepArgs& a, const fs::path& dir0) {
   const fs::path dir = fs::absolute(dir0);
-  const int k = a.shards > 0 ? a.shards : 4 * std::max(1, a.jobs);
+  const int k = prepare_shards(a, dir);
   std::error_code ec;
-  fs::create_directories(dir / "shards", ec);
   fs::create_directories(dir / "slurm", ec);
   if (ec)
     throw OutputError(dir.string() + ": cannot create directory: " + ec.message());
@@ -365,9 +367,7 @@ int run_slurm(const SweepArgs& a, const fs::path& dir0) {
     f.commit();
   }
   std::vector<std::string> args = {"sbatch", "--wait", "--parsable"};
-  std::istringstream extra(a.parallel_args);
-  for (std::string w; extra >> w;)
-    args.push_back(w);
+  add_extra_args(a, args);
   args.push_back((dir / "sweep.sbatch").string());
   const int code = spawn(args);
   if (code == 127)
@@ -375,12 +375,7 @@ int run_slurm(const SweepArgs& a, const fs::path& dir0) {
   if (code != 0)
     throw OutputError(fmt::format("sbatch --wait exited {}: some array tasks failed (logs in {}/slurm/); rerun with "
                                   "--resume", code, dir.string()));
-  SweepArgs c = a;
-  c.executor = "local";
-  c.force = true;
-  for (int i = 1; i <= k; ++i)
-    c.collect.push_back((dir / "shards" / std::to_string(i)).string());
-  return cmd_sweep(c);
+  return collect_shards(a, dir, k);
 }
 
 int cmd_sweep(const SweepArgs& a) {
