@@ -45,6 +45,8 @@ std::string spec_key(const SweepSpec& s, const std::vector<SweepPoint>& pts) {
   for (const auto& p : pts) {
     for (const auto& o : p.sets)
       k += o.path + "=" + o.value + ";";
+    for (const auto& c : p.columns)
+      k += c + "|";
     k += "\n";
   }
   return sim::sha256_hex(k);
@@ -134,8 +136,8 @@ void write_tables(const fs::path& dir, const SweepSpec& s, const std::vector<Swe
       continue;
     const json& j = it->second;
     out += fmt::format("{},{},{},{}", r.id, r.point, r.replication, r.seed);
-    for (const auto& o : pts[r.point].sets)
-      out += "," + csv_field(o.value);
+    for (const auto& c : pts[r.point].columns)
+      out += "," + csv_field(c);
     out += fmt::format(",{},{},{:.6f}", j.value("status", ""), j.value("exit", 0), j.value("wall_s", 0.0));
     std::map<std::string, json> flat;
     if (j.contains("summary")) {
@@ -175,8 +177,8 @@ void write_tables(const fs::path& dir, const SweepSpec& s, const std::vector<Swe
       const double sd = v.size() > 1 ? std::sqrt(ss / (n - 1)) : NAN;
       const double h = v.size() > 1 ? calib::student_t_quantile(0.975, n - 1) * sd / std::sqrt(n) : NAN;
       pt += std::to_string(p);
-      for (const auto& o : pts[p].sets)
-        pt += "," + csv_field(o.value);
+      for (const auto& c : pts[p].columns)
+        pt += "," + csv_field(c);
       pt += fmt::format(",{},{},{:.12g},{:.12g},{:.12g},{:.12g}\n", m, v.size(), mean, sd, mean - h, mean + h);
     }
   AtomicFile pf((dir / "points.csv").string());
@@ -191,17 +193,15 @@ bool seed_in_resolution(const Scenario& sc) {
   return sc.variability.sample_coefficients || sc.calibration.module_init.has_default;
 }
 
-[[noreturn]] void child_run(const SweepSpec& s, const SweepPoint& p, const Scenario& resolved, const SweepRun& r,
+[[noreturn]] void child_run(const PreparedScenario& prepared, const Scenario& resolved, const SweepRun& r,
                             const std::string& result_file, const std::string& keep_dir) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL); // a killed sweep leaves no orphans writing results
   json j;
   int code = 0;
   try {
     Scenario sc;
-    if (seed_in_resolution(resolved)) {
-      auto sets = p.sets;
-      sets.push_back({"seed", std::to_string(r.seed)});
-      sc = load_scenario(s.scenario, sets);
+    if (seed_in_resolution(resolved)) { // from the point's YAML tree, prepared before the fork
+      sc = build_scenario(prepared, r.seed);
     } else { // resolved once in the parent, before the fork
       sc = resolved;
       sc.seed = r.seed;
@@ -386,15 +386,32 @@ int cmd_sweep(const SweepArgs& a) {
   const SweepSpec s = load_sweep_spec(a.spec);
   const auto pts = expand_points(s);
   // every point resolves before anything runs: a bad key path is exit 2 here, with its --set
+  std::vector<std::shared_ptr<const PreparedScenario>> prepared;
   std::vector<Scenario> resolved;
   for (const auto& p : pts) {
     try {
-      resolved.push_back(load_scenario(s.scenario, p.sets));
+      prepared.push_back(prepare_scenario(s.scenario, p.sets));
+      resolved.push_back(build_scenario(*prepared.back()));
     } catch (const ConfigError& e) {
       throw ConfigError(a.spec + ": a point of this sweep does not load: " + e.what());
     }
   }
   const auto runs = expand_runs(s, pts.size());
+  if (a.dry_run) {
+    std::string t = "point";
+    for (const auto& n : axis_names(s))
+      t += "\t" + n;
+    t += "\n";
+    for (size_t p = 0; p < pts.size(); ++p) {
+      t += std::to_string(p);
+      for (const auto& c : pts[p].columns)
+        t += "\t" + c;
+      t += "\n";
+    }
+    fmt::print("{}sweep {}: {} points x {} replications = {} runs; every point loads (nothing run)\n", t, s.name,
+               pts.size(), s.replications, runs.size());
+    return 0;
+  }
   const fs::path dir = a.out.empty() ? fs::path("results") / s.name : fs::path(a.out);
   const std::string key = spec_key(s, pts);
   if (!a.collect.empty())
@@ -463,7 +480,7 @@ int cmd_sweep(const SweepArgs& a) {
       if (pid < 0)
         throw OutputError(std::string("fork failed: ") + std::strerror(errno));
       if (pid == 0)
-        child_run(s, pts[r->point], resolved[r->point], *r, res,
+        child_run(*prepared[r->point], resolved[r->point], *r, res,
                   a.keep_runs ? (dir / "runs" / r->id).string() : std::string());
       live[pid] = {r, std::chrono::steady_clock::now()};
     }

@@ -16,6 +16,7 @@ struct SweepArgs {
   int shards = 0;                   ///< parallel: number of shards (default 4 x jobs)
   std::string parallel_args;        ///< parallel: extra GNU parallel arguments (--sshlogin ...)
   bool quiet_progress = false;
+  bool dry_run = false;             ///< resolve every point, print them, run and write nothing
 
 };
 

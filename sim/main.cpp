@@ -235,6 +235,7 @@ int main(int argc, char** argv) {
   sweep->add_option("--parallel-args", sa.parallel_args,
                     "parallel: more GNU parallel arguments (\"--sshlogin h1,h2\"); slurm: more sbatch arguments "
                     "(\"--partition p --time 1:00:00\")");
+  sweep->add_flag("--dry-run", sa.dry_run, "load every point and print the points; run and write nothing");
   sweep->add_flag("--quiet-progress", sa.quiet_progress, "no progress lines (as GNU parallel's shards run)");
 
   try {

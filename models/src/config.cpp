@@ -84,10 +84,23 @@ std::string resolve_ref(const fs::path& dir, const std::string& ref) {
   return (fs::path(ref).is_absolute() ? fs::path(ref) : dir / ref).lexically_normal().string();
 }
 
-Scenario load_scenario_impl(const std::string& file, const std::vector<Override>& overrides) {
+} // namespace
+
+struct PreparedScenario {
+  std::string file;
+  Doc doc;
+  YAML::Mark top_mark;
+};
+
+namespace {
+
+std::shared_ptr<PreparedScenario> prepare_impl(const std::string& file, const std::vector<Override>& overrides) {
   YAML::Node top = load_yaml_file(file, "", YAML::Mark::null_mark(), "");
   const fs::path dir = fs::path(file).parent_path();
-  Doc doc;
+  auto prep = std::make_shared<PreparedScenario>();
+  prep->file = file;
+  prep->top_mark = top.Mark();
+  Doc& doc = prep->doc;
   doc.origins.emplace_back("", file);
 
   // File references given on the command line (--set kernel=path) are relative to the cwd.
@@ -157,20 +170,27 @@ Scenario load_scenario_impl(const std::string& file, const std::vector<Override>
     doc.origins.emplace_back(canonical, where);
   }
   doc.root = root;
+  return prep;
+}
 
-  Reader r(doc, root, "");
+Scenario build_impl(const PreparedScenario& prep, std::optional<std::uint64_t> seed) {
+  const std::string& file = prep.file;
+  const Doc& doc = prep.doc;
+  Reader r(doc, doc.root, "");
   r.allow_keys({"schema_version", "name", "description", "machine", "kernel", "workload", "calibration", "userspace",
                 "variability", "outputs", "seed"});
   if (!r.has("schema_version"))
-    fail_at(file, top.Mark(), "", "missing required key 'schema_version' (this kmodsim reads 1)");
+    fail_at(file, prep.top_mark, "", "missing required key 'schema_version' (this kmodsim reads 1)");
   check_schema(r);
   Scenario s;
   s.file = file;
   s.name = r.get_string("name", fs::path(file).stem().string());
   s.seed = static_cast<std::uint64_t>(r.get_int("seed", 1, 0, INT64_MAX));
+  if (seed)
+    s.seed = *seed;
   for (const auto& k : kSections)
     if (!r.has(k))
-      fail_at(file, top.Mark(), "", "missing required key '" + k + "'");
+      fail_at(file, prep.top_mark, "", "missing required key '" + k + "'");
   if (r.has("variability")) // before the costs: it may redraw the coefficients they name
     s.variability = read_variability(r.child("variability"));
   s.calibration = read_calibration(r.child("calibration"), s.variability.sample_coefficients);
@@ -220,7 +240,16 @@ Override parse_override(const std::string& text) {
 }
 
 Scenario load_scenario(const std::string& path, const std::vector<Override>& overrides) {
-  return guard(path, [&] { return load_scenario_impl(path, overrides); });
+  return guard(path, [&] { return build_impl(*prepare_impl(path, overrides), std::nullopt); });
+}
+
+std::shared_ptr<const PreparedScenario> prepare_scenario(const std::string& path,
+                                                         const std::vector<Override>& overrides) {
+  return guard(path, [&] { return std::shared_ptr<const PreparedScenario>(prepare_impl(path, overrides)); });
+}
+
+Scenario build_scenario(const PreparedScenario& p, std::optional<std::uint64_t> seed) {
+  return guard(p.file, [&] { return build_impl(p, seed); });
 }
 
 Calibration load_calibration_file(const std::string& path) {

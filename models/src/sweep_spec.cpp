@@ -46,6 +46,39 @@ std::vector<std::pair<std::string, std::vector<std::string>>> read_lists(const R
   return out;
 }
 
+/// A case's value as YAML text for an override: a scalar as written (a file path resolved), a
+/// list or map in flow style.
+std::string value_text(const Reader& v, const fs::path& dir) {
+  if (v.node().IsScalar())
+    return resolve_value(v.as_string(), dir);
+  YAML::Emitter e;
+  e << YAML::Flow << v.node();
+  return e.c_str();
+}
+
+void read_cases(const Reader& r, const fs::path& dir, SweepSpec& s) {
+  r.expect_seq(100000);
+  if (r.size() == 0)
+    r.fail("expected at least one case");
+  for (size_t i = 0; i < r.size(); ++i) {
+    Reader c = r.at(i);
+    c.allow_keys({"name", "set"});
+    SweepCase k;
+    k.name = c.required("name").as_string();
+    if (k.name.empty() || k.name.find_first_of(",\"\n\r") != std::string::npos)
+      c.child("name").fail("a case name is a non-empty word without commas, quotes or line breaks");
+    for (const auto& o : s.cases)
+      if (o.name == k.name)
+        c.child("name").fail("the case '" + k.name + "' is named twice");
+    if (c.has("set")) {
+      Reader st = c.child("set");
+      for (const std::string& key : st.keys())
+        k.sets.push_back({key, value_text(st.child(key), dir)});
+    }
+    s.cases.push_back(std::move(k));
+  }
+}
+
 void read_sampler(const Reader& r, SweepSpec& s) {
   r.allow_keys({"samples", "axes"});
   s.samples = static_cast<long>(r.required("samples").as_int());
@@ -142,7 +175,8 @@ SweepSpec load_sweep_spec(const std::string& path) {
   doc.root = load_yaml_file(path, "", YAML::Mark::null_mark(), "");
   doc.origins.emplace_back("", path);
   Reader r(doc, doc.root, "");
-  r.allow_keys({"schema_version", "name", "scenario", "grid", "zip", "random", "lhs", "replications", "seed"});
+  r.allow_keys({"schema_version", "name", "scenario", "grid", "cases", "zip", "random", "lhs", "replications",
+                "seed"});
   if (!r.has("schema_version"))
     fail_at(path, doc.root.Mark(), "", "missing required key 'schema_version' (this kmodsim reads 1)");
   check_schema(r);
@@ -154,6 +188,8 @@ SweepSpec load_sweep_spec(const std::string& path) {
   s.scenario = (fs::path(sc).is_absolute() ? fs::path(sc) : dir / sc).lexically_normal().string();
   if (r.has("grid"))
     s.grid = read_lists(r.child("grid"), dir);
+  if (r.has("cases"))
+    read_cases(r.child("cases"), dir, s);
   if (r.has("zip")) {
     Reader z = r.child("zip");
     s.zip = read_lists(z, dir);
@@ -169,8 +205,8 @@ SweepSpec load_sweep_spec(const std::string& path) {
       s.sampler = k;
       read_sampler(r.child(k), s);
     }
-  if (s.grid.empty() && s.zip.empty() && s.sampler.empty())
-    r.fail("a sweep needs at least one of grid, zip, random, lhs");
+  if (s.grid.empty() && s.cases.empty() && s.zip.empty() && s.sampler.empty())
+    r.fail("a sweep needs at least one of grid, cases, zip, random, lhs");
   s.replications = static_cast<long>(r.get_int("replications", 1, 1, 1000000));
   s.seed = static_cast<std::uint64_t>(r.get_int("seed", 1, 0, INT64_MAX));
   std::vector<std::string> seen;
@@ -179,6 +215,11 @@ SweepSpec load_sweep_spec(const std::string& path) {
       r.fail("the key path '" + k + "' is an axis twice");
     seen.push_back(k);
   }
+  for (size_t i = 0; i < s.cases.size(); ++i)
+    for (const auto& o : s.cases[i].sets)
+      if (std::find(seen.begin(), seen.end(), o.path) != seen.end())
+        r.child("cases").at(i).child("set").child(o.path).fail("the key path '" + o.path +
+                                                               "' is also an axis; a case sets keys no axis sets");
   return s;
 }
 
@@ -186,6 +227,8 @@ std::vector<std::string> axis_names(const SweepSpec& s) {
   std::vector<std::string> out;
   for (const auto& kv : s.grid)
     out.push_back(kv.first);
+  if (!s.cases.empty())
+    out.push_back("case");
   for (const auto& kv : s.zip)
     out.push_back(kv.first);
   for (const auto& ax : s.sampled)
@@ -201,7 +244,19 @@ std::vector<SweepPoint> expand_points(const SweepSpec& s) {
     for (const auto& p : pts)
       for (const auto& v : values) {
         SweepPoint q = p;
+        q.columns.push_back(v);
         q.sets.push_back({key, v});
+        next.push_back(std::move(q));
+      }
+    pts = std::move(next);
+  }
+  if (!s.cases.empty()) {
+    std::vector<SweepPoint> next;
+    for (const auto& p : pts)
+      for (const auto& c : s.cases) {
+        SweepPoint q = p;
+        q.columns.push_back(c.name);
+        q.sets.insert(q.sets.end(), c.sets.begin(), c.sets.end());
         next.push_back(std::move(q));
       }
     pts = std::move(next);
@@ -212,8 +267,10 @@ std::vector<SweepPoint> expand_points(const SweepSpec& s) {
     for (const auto& p : pts)
       for (size_t i = 0; i < rows; ++i) {
         SweepPoint q = p;
-        for (const auto& [key, values] : s.zip)
+        for (const auto& [key, values] : s.zip) {
+          q.columns.push_back(values[i]);
           q.sets.push_back({key, values[i]});
+        }
         next.push_back(std::move(q));
       }
     pts = std::move(next);
@@ -232,7 +289,8 @@ std::vector<SweepPoint> expand_points(const SweepSpec& s) {
           const double u0 = uniform01(s.seed, 0x5a3 + j, i, 0);
           const double u = s.sampler == "lhs" ? (static_cast<double>(perm[j][i]) + u0) / static_cast<double>(n) : u0;
           const double v = map_sample(s.sampled[j], u);
-          q.sets.push_back({s.sampled[j].key, s.sampled[j].integer ? std::to_string(std::llround(v)) : num(v)});
+          q.columns.push_back(s.sampled[j].integer ? std::to_string(std::llround(v)) : num(v));
+          q.sets.push_back({s.sampled[j].key, q.columns.back()});
         }
         next.push_back(std::move(q));
       }

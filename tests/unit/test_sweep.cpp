@@ -82,8 +82,42 @@ TEST(Sweep, BadSpecsNameFileLineAndKey) {
             std::string::npos);
   EXPECT_NE(error_of(write_spec("e4.yaml", "random:\n  samples: 3\n  axes:\n    x: {lo: 2, hi: 1}\n")).find("random.axes.x.lo: lo 2 is above hi 1"),
             std::string::npos);
-  EXPECT_NE(error_of(write_spec("e5.yaml", "replications: 2\n")).find("needs at least one of grid, zip, random, lhs"),
+  EXPECT_NE(error_of(write_spec("e5.yaml", "replications: 2\n")).find("needs at least one of grid, cases, zip, random, lhs"),
             std::string::npos);
   EXPECT_NE(error_of(write_spec("e6.yaml", "grdi: {a: [1]}\n")).find("unknown key 'grdi' (did you mean 'grid'?)"),
+            std::string::npos);
+}
+
+TEST(Sweep, CasesAreNamedPointsCrossedWithTheGrid) {
+  const auto s = load_sweep_spec(write_spec(
+      "c.yaml", "grid:\n  kernel: [k1.yaml, k2.yaml]\ncases:\n  - name: base\n  - name: rtb\n"
+                "    set: {machine.scheduler.model: run_to_block, a.ci95: [1, 1], w: {value: 3, source: s}}\n"
+                "zip:\n  x: [1, 2]\n"));
+  EXPECT_EQ(axis_names(s), (std::vector<std::string>{"kernel", "case", "x"}));
+  const auto pts = expand_points(s);
+  ASSERT_EQ(pts.size(), 2u * 2u * 2u);
+  // kernel slowest, then the case, then the zip row; a case sets only its own keys
+  EXPECT_EQ(pts[0].columns[1], "base");
+  EXPECT_EQ(pts[0].sets.size(), 2u); // kernel, x
+  EXPECT_EQ(pts[2].columns, (std::vector<std::string>{pts[2].sets[0].value, "rtb", "1"}));
+  ASSERT_EQ(pts[2].sets.size(), 5u);
+  EXPECT_EQ(pts[2].sets[1].path, "machine.scheduler.model");
+  EXPECT_EQ(pts[2].sets[1].value, "run_to_block");
+  EXPECT_EQ(pts[2].sets[2].value, "[1, 1]"); // lists and maps pass as flow YAML
+  EXPECT_EQ(pts[2].sets[3].value, "{value: 3, source: s}");
+  EXPECT_EQ(pts[2].sets[4].path, "x");
+  EXPECT_EQ(std::filesystem::path(pts[4].sets[0].value).filename(), "k2.yaml");
+}
+
+TEST(Sweep, BadCases) {
+  EXPECT_NE(error_of(write_spec("c1.yaml", "cases: []\n")).find("c1.yaml:4:8: cases: expected at least one case"),
+            std::string::npos);
+  EXPECT_NE(error_of(write_spec("c2.yaml", "cases:\n  - name: a\n  - name: a\n")).find("c2.yaml:6:11: cases.1.name: "
+                                                                                          "the case 'a' is named twice"),
+            std::string::npos);
+  EXPECT_NE(error_of(write_spec("c3.yaml", "grid: {x: [1]}\ncases:\n  - {name: a, set: {x: 2}}\n"))
+                .find("c3.yaml:6:24: cases.0.set.x: the key path 'x' is also an axis"),
+            std::string::npos);
+  EXPECT_NE(error_of(write_spec("c4.yaml", "cases:\n  - {name: a, sett: {x: 2}}\n")).find("unknown key 'sett' (did you mean 'set'?)"),
             std::string::npos);
 }

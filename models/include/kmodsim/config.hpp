@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -241,6 +243,15 @@ struct Override {
 /// Loads, merges (file references, overrides) and validates a scenario.
 /// Throws ConfigError naming file, line, column and key path.
 Scenario load_scenario(const std::string& path, const std::vector<Override>& overrides = {});
+/// A scenario's merged YAML tree (its files read, references and overrides applied), not yet
+/// read into a Scenario. load_scenario = build_scenario(*prepare_scenario(...)); a sweep
+/// prepares each point once and builds each run from it with the run's seed (the seed decides
+/// the draws of uncertain inputs), so a run parses no YAML.
+struct PreparedScenario;
+std::shared_ptr<const PreparedScenario> prepare_scenario(const std::string& path,
+                                                         const std::vector<Override>& overrides = {});
+/// `seed`, when given, replaces the file's seed before anything is drawn from it.
+Scenario build_scenario(const PreparedScenario& p, std::optional<std::uint64_t> seed = std::nullopt);
 /// Parses "a.b.c=value"; throws ConfigError.
 Override parse_override(const std::string& text);
 

@@ -5,13 +5,16 @@
 //   name: NAME
 //   scenario: PATH                       (relative to the spec)
 //   grid: {KEY: [V, ...], ...}           cartesian product
+//   cases: [{name: NAME, set: {KEY: V, ...}}, ...]
+//                                        named points, each setting its own keys (ablations,
+//                                        one-at-a-time sensitivity); V may be any YAML value
 //   zip:  {KEY: [V, ...], ...}           paired lists of equal length
 //   random: {samples: N, axes: {KEY: {distribution: uniform|log-uniform|normal, lo: A, hi: B,
 //                                     integer: false}}}
 //   lhs:    {samples: N, axes: {...}}    Latin hypercube over the same kinds of ranges
 //   replications: R
 //   seed: S
-// The designs present multiply: points = grid x zip rows x samples. A value ending in .yaml or
+// The designs present multiply: points = grid x cases x zip rows x samples. A value ending in .yaml or
 // .yml is a file path relative to the spec. Replication r of every point runs with the same seed
 // (common random numbers: differences between points are not blurred by different noise), a
 // pure function of (seed, r): adding replications later reuses the earlier runs.
@@ -35,9 +38,15 @@ struct SampledAxis {
   bool integer = false; ///< round each sample to the nearest integer (counts, limits)
 };
 
+struct SweepCase {
+  std::string name;
+  std::vector<Override> sets;
+};
+
 struct SweepSpec {
   std::string file, name, scenario; ///< scenario: resolved path
   std::vector<std::pair<std::string, std::vector<std::string>>> grid, zip; ///< key -> YAML values
+  std::vector<SweepCase> cases;      ///< its column is "case"
   std::string sampler;               ///< "", "random" or "lhs"
   long samples = 0;
   std::vector<SampledAxis> sampled;
@@ -46,7 +55,8 @@ struct SweepSpec {
 };
 
 struct SweepPoint {
-  std::vector<Override> sets; ///< in axis order: grid keys, zip keys, sampled keys
+  std::vector<std::string> columns; ///< one value per axis_names() entry
+  std::vector<Override> sets;       ///< grid keys, the case's keys, zip keys, sampled keys
 };
 
 struct SweepRun {
@@ -64,7 +74,7 @@ std::vector<SweepPoint> expand_points(const SweepSpec& s);
 std::uint64_t replication_seed(std::uint64_t spec_seed, long r);
 /// Every run: points x replications.
 std::vector<SweepRun> expand_runs(const SweepSpec& s, std::size_t points);
-/// The names of the axes, in the order of SweepPoint::sets.
+/// The names of the axes (grid keys, "case", zip keys, sampled keys): SweepPoint::columns.
 std::vector<std::string> axis_names(const SweepSpec& s);
 
 } // namespace kmodsim
