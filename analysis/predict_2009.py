@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The 2009 prediction from the outputs of experiments/lkml_2009.py (reads CSV files only).
 
-predict_2009.py DIR   (DIR/sweep/runs.csv, DIR/ablations.csv, DIR/sensitivity.csv)
+predict_2009.py DIR   (DIR/sweep/runs.csv, DIR/ablations/runs.csv, DIR/sensitivity/runs.csv: the
+                       three `kmodsim sweep`s of experiments/lkml_2009.py)
 Writes DIR/prediction.json, DIR/prediction.png (makespan over cores per kernel) and
 DIR/tornado.png, and prints the tables.
 
@@ -24,6 +25,22 @@ from scipy import stats  # noqa: E402
 
 OBSERVED_PCT = 10.0  # Kay Sievers, Feb 2009: "~10% improvement" (DOMAIN.md section 1)
 BASE, PATCH, CLOSED = "linux-2.6.28", "linux-2.6.29-rusty", "linux-2.6.29-rusty-raceclosed"
+RESOLVE = "linux-2.6.29-resolve-one-lock"
+
+
+def read_runs(path):
+    """A sweep's runs.csv, its finished runs only; a missing or malformed file is a one-line error."""
+    try:
+        df = pd.read_csv(path)
+    except (OSError, ValueError) as e:
+        sys.exit(f"error: {path}: {e}")
+    need = {"replication", "kernel", "makespan_s", "status"}
+    if not need <= set(df.columns):
+        sys.exit(f"error: {path}: not a kmodsim sweep's runs.csv (missing {', '.join(sorted(need - set(df.columns)))})")
+    bad = df[df.status != "ok"]
+    if len(bad):
+        print(f"warning: {path}: {len(bad)} failed runs left out", file=sys.stderr)
+    return df[df.status == "ok"]
 
 
 def summarize(pct):
@@ -45,7 +62,7 @@ def speedups(df, key_cols, base, other):
 
 def main():
     d = sys.argv[1]
-    runs = pd.read_csv(os.path.join(d, "sweep", "runs.csv"))
+    runs = read_runs(os.path.join(d, "sweep", "runs.csv"))
     runs = runs.rename(columns={"axis.machine.cores": "c"})
     pred = {"observed_pct": OBSERVED_PCT, "observed_source": "Kay Sievers via Rusty Russell, LKML Feb 2009 (DOMAIN.md section 1)",
             "definition": "speedup_pct = (T_2.6.28 - T_patch) / T_2.6.28 x 100 per replication (same seed); ci95 = "
@@ -73,13 +90,18 @@ def main():
     pred["failed_loads_mean"] = {k: two[k]["failed_loads_mean"] for k in (BASE, PATCH, CLOSED)}
 
     # ablations
-    ab = pd.read_csv(os.path.join(d, "ablations.csv"))
+    ab = read_runs(os.path.join(d, "ablations", "runs.csv"))
     pred["ablations"] = {}
-    for name, g in ab.groupby("ablation", sort=False):
-        other = g.kernel[g.kernel != BASE].iloc[0]
-        pred["ablations"][name] = summarize(speedups(g, ["replication"], BASE, other))
+    for name, g in ab.groupby("axis.case", sort=False):
+        pred["ablations"][name] = summarize(speedups(g, ["replication"], BASE, CLOSED))
+    if RESOLVE in set(ab.kernel):  # the patch with one lock hold around the resolve loop, against 2.6.28
+        pred["ablations"]["resolve_one_lock"] = summarize(
+            speedups(ab[ab["axis.case"] == "baseline"], ["replication"], BASE, RESOLVE))
     # sensitivity: change of the mean speedup (race closed, 2 cores, point values) per input
-    se = pd.read_csv(os.path.join(d, "sensitivity.csv"))
+    se = read_runs(os.path.join(d, "sensitivity", "runs.csv"))
+    case = se["axis.case"].astype(str)
+    se = se.assign(input=case.map(lambda c: c.rsplit("*", 1)[0]),
+                   factor=case.map(lambda c: float(c.rsplit("*", 1)[1]) if "*" in c else 1.0))
     ref = speedups(se[se.input == "none"], ["replication"], BASE, CLOSED).mean()
     tor = []
     for name, g in se[se.input != "none"].groupby("input"):

@@ -3,12 +3,13 @@
 
 1,000 runs of the default scenario (2 core counts x 500 replications, no timeline) with -j 2:
   kmodsim sweep         forked children of one loaded process
-  process per run       the same spec through experiments/run_sweep.py (one kmodsim process per
-                        run), the reference, in the same script
+  process per run       the same runs (same --set's and seeds, from the sweep's runs.csv) as one
+                        `kmodsim run` process each, J at a time: the reference, in the same script
 Reports runs/s of each, their ratio, and the sweep's overhead over the sum of its run times
 (wall x jobs / sum(wall_s) - 1). Usage: bench_sweep.py KMODSIM [--runs N] [--jobs J]
 """
 import argparse
+import concurrent.futures as cf
 import csv
 import os
 import shutil
@@ -45,16 +46,25 @@ seed: 1
         rows = list(csv.DictReader(open(os.path.join(tmp, "s", "runs.csv"))))
         assert len(rows) == 2 * reps and all(r["status"] == "ok" for r in rows)
         busy = sum(float(r["wall_s"]) for r in rows)
+        scen = os.path.join(ROOT, "configs/scenarios/desktop-2009.yaml")
+
+        def one(r):
+            out = os.path.join(tmp, "p", r["run"])
+            subprocess.run([a.kmodsim, "run", scen, "--quiet", "--out", out, "--seed", r["seed"], "--set",
+                            "machine.cores=" + r["axis.machine.cores"], "--set", "outputs.timeline=false"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            with open(os.path.join(out, "summary.json")) as f:
+                return f.read()
+
         t0 = time.perf_counter()
-        subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "experiments/run_sweep.py"), spec, "--kmodsim", a.kmodsim,
-                        "--out", os.path.join(tmp, "p"), "--jobs", str(a.jobs)], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with cf.ThreadPoolExecutor(max_workers=a.jobs) as ex:
+            list(ex.map(one, rows))
         tp = time.perf_counter() - t0
     n = 2 * reps
     print(f"{n} runs of the default scenario, -j {a.jobs}:")
     print(f"  kmodsim sweep     {ts:7.2f} s  {n / ts:7.1f} runs/s  overhead over the runs' own time "
           f"{ts * a.jobs / busy - 1:+.1%}")
-    print(f"  process per run   {tp:7.2f} s  {n / tp:7.1f} runs/s  (experiments/run_sweep.py)")
+    print(f"  process per run   {tp:7.2f} s  {n / tp:7.1f} runs/s  (one kmodsim run process per run)")
     print(f"  ratio             {tp / ts:7.2f}x faster")
 
 
