@@ -393,7 +393,15 @@ int cmd_sweep(const SweepArgs& a) {
       prepared.push_back(prepare_scenario(s.scenario, p.sets));
       resolved.push_back(build_scenario(*prepared.back()));
     } catch (const ConfigError& e) {
-      throw ConfigError(a.spec + ": a point of this sweep does not load: " + e.what());
+      // an override's error starts "--set KEY=VALUE: ": name the line of the spec that sets KEY
+      const std::string m = e.what();
+      const auto eq = m.find('=');
+      if (m.rfind("--set ", 0) == 0 && eq != std::string::npos) {
+        auto w = s.where.find(m.substr(6, eq - 6));
+        if (w != s.where.end())
+          throw ConfigError(w->second + ": this point does not load: " + m);
+      }
+      throw ConfigError(a.spec + ": a point of this sweep does not load: " + m);
     }
   }
   const auto runs = expand_runs(s, pts.size());

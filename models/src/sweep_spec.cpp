@@ -16,6 +16,18 @@ using namespace detail;
 
 namespace {
 
+std::string location(const Reader& r) {
+  const YAML::Mark m = r.mark();
+  std::string out = r.doc().origin(r.path());
+  if (!m.is_null() && m.line >= 0)
+    out += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+  return out + ": " + r.path();
+}
+
+void note_where(SweepSpec& s, const std::string& key, const Reader& r) {
+  s.where.emplace(key, location(r));
+}
+
 /// A value naming a file is resolved against the spec's folder.
 std::string resolve_value(const std::string& v, const fs::path& dir) {
   const bool file = (v.size() > 5 && v.compare(v.size() - 5, 5, ".yaml") == 0) ||
@@ -220,6 +232,16 @@ SweepSpec load_sweep_spec(const std::string& path) {
       if (std::find(seen.begin(), seen.end(), o.path) != seen.end())
         r.child("cases").at(i).child("set").child(o.path).fail("the key path '" + o.path +
                                                                "' is also an axis; a case sets keys no axis sets");
+  for (const char* d : {"grid", "zip"})
+    if (r.has(d))
+      for (const auto& key : r.child(d).keys())
+        note_where(s, key, r.child(d).child(key));
+  for (size_t i = 0; i < s.cases.size(); ++i)
+    for (const auto& o : s.cases[i].sets)
+      note_where(s, o.path, r.child("cases").at(i).child("set").child(o.path));
+  if (!s.sampler.empty())
+    for (const auto& ax : s.sampled)
+      note_where(s, ax.key, r.child(s.sampler).child("axes").child(ax.key));
   return s;
 }
 

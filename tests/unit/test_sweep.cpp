@@ -1,4 +1,5 @@
 // Sweep specs: axis expansion, seeds, bad input (kmodsim/sweep.hpp).
+#include <kmodsim/calib.hpp>
 #include <kmodsim/sweep.hpp>
 
 #include <gtest/gtest.h>
@@ -120,4 +121,14 @@ TEST(Sweep, BadCases) {
             std::string::npos);
   EXPECT_NE(error_of(write_spec("c4.yaml", "cases:\n  - {name: a, sett: {x: 2}}\n")).find("unknown key 'sett' (did you mean 'set'?)"),
             std::string::npos);
+}
+
+// points.csv's 95% interval is mean +- t(0.975, n-1) sd / sqrt(n). By hand, from a t table:
+// t(0.975, 2) = 4.302653, t(0.975, 9) = 2.262157, t(0.975, 29) = 2.045230; for the values
+// {1, 2, 3} (mean 2, sd 1) the half-width is 4.302653 / sqrt(3) = 2.484138.
+TEST(Sweep, StudentTIntervalByHand) {
+  EXPECT_NEAR(calib::student_t_quantile(0.975, 2), 4.302653, 1e-6);
+  EXPECT_NEAR(calib::student_t_quantile(0.975, 9), 2.262157, 1e-6);
+  EXPECT_NEAR(calib::student_t_quantile(0.975, 29), 2.045230, 1e-6);
+  EXPECT_NEAR(calib::student_t_quantile(0.975, 2) * 1.0 / std::sqrt(3.0), 2.484138, 1e-6);
 }

@@ -23,6 +23,7 @@
 #include "kmodsim/config.hpp"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,9 @@ struct SweepSpec {
   std::vector<SampledAxis> sampled;
   long replications = 1;
   std::uint64_t seed = 1;
+  /// Where each axis key (or a case's key, first use) is written: "file:line:col: spec.path",
+  /// so that a point that does not load is reported at its line.
+  std::map<std::string, std::string> where;
 };
 
 struct SweepPoint {
