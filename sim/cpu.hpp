@@ -7,7 +7,7 @@
 //  - run_to_block: a FIFO run queue over C cores; a task keeps its core until it blocks.
 #pragma once
 
-#include "recorder.hpp"
+#include <kmodsim/recorder.hpp>
 #include "task.hpp"
 
 #include <kmodsim/config.hpp>
@@ -27,8 +27,6 @@ class ModelBug : public std::logic_error {
 public:
   using std::logic_error::logic_error;
 };
-
-enum class Mode { user, kernel };
 
 class CpuModel {
 public:

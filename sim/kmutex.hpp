@@ -16,7 +16,7 @@
 #pragma once
 
 #include "cpu.hpp"
-#include "recorder.hpp"
+#include <kmodsim/recorder.hpp>
 #include "task.hpp"
 
 #include <deque>

@@ -3,7 +3,7 @@
 // (SimGrid's engine cannot be re-created with a fresh clock).
 #pragma once
 
-#include "recorder.hpp"
+#include <kmodsim/recorder.hpp>
 
 #include <kmodsim/config.hpp>
 #include <kmodsim/kernel_state.hpp>

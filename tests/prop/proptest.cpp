@@ -59,9 +59,9 @@ std::set<std::string> requested(const Workload& w) {
   return out;
 }
 
-bool on_cpu(sim::State s) {
-  return s == sim::State::user || s == sim::State::kernel || s == sim::State::kernel_locked ||
-         s == sim::State::lock_spin;
+bool on_cpu(State s) {
+  return s == State::user || s == State::kernel || s == State::kernel_locked ||
+         s == State::lock_spin;
 }
 
 /// Runs one case and checks it; returns a digest of the results (for determinism).
@@ -80,11 +80,11 @@ std::string run_case(const Scenario& s) {
   std::map<std::uint32_t, int> loaded;
   for (const auto& l : r.rec.loads) {
     outcomes++;
-    if (l.outcome == sim::Outcome::loaded)
+    if (l.outcome == Outcome::loaded)
       loaded[l.module]++;
-    if (l.outcome == sim::Outcome::double_load)
+    if (l.outcome == Outcome::double_load)
       double_loads++;
-    if (l.outcome == sim::Outcome::running)
+    if (l.outcome == Outcome::running)
       running++;
   }
   check(running == 0, "a load attempt never ended");

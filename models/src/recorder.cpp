@@ -1,8 +1,8 @@
-#include "recorder.hpp"
+#include "kmodsim/recorder.hpp"
 
 #include <algorithm>
 
-namespace kmodsim::sim {
+namespace kmodsim {
 
 const char* to_string(State s) {
   static const char* names[] = {"user",      "kernel",    "kernel_locked", "runnable", "runnable_locked", "lock_wait",
@@ -60,4 +60,4 @@ void Recorder::end_task(std::uint32_t task, double now) {
   tasks[task].end = now;
 }
 
-} // namespace kmodsim::sim
+} // namespace kmodsim

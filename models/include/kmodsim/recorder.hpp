@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace kmodsim::sim {
+namespace kmodsim {
 
 enum class State {
   user,           ///< userspace CPU (modprobe start-up, udevd)
@@ -89,4 +89,4 @@ private:
   bool keep_;
 };
 
-} // namespace kmodsim::sim
+} // namespace kmodsim
