@@ -1,7 +1,9 @@
 // kmodsim: the thin CLI. Parses arguments, loads the scenario, runs, writes outputs.
 #include "cmd_calibrate.hpp"
+#include "cmd_replay.hpp"
 #include "cmd_sweep.hpp"
 #include "output.hpp"
+#include "replay.hpp"
 #include "simulation.hpp"
 
 #include <kmodsim/calib.hpp>
@@ -169,6 +171,20 @@ int main(int argc, char** argv) {
   run->add_option("--max-steps", max_steps, "end a run after this many step repetitions (exit 1; default 1e9)")
       ->check(CLI::Range(static_cast<std::int64_t>(1), static_cast<std::int64_t>(1) << 50));
 
+  ReplayArgs ra;
+  std::vector<std::string> ra_sets;
+  auto* rep = app.add_subcommand("replay", "run the scenario on real threads and cores (validation); same outputs");
+  rep->add_option("scenario", ra.scenario, "scenario YAML file")->required();
+  rep->add_option("--set", ra_sets, "override a config field: key.path=value (repeatable)");
+  rep->add_option("--seed", ra.seed, "random seed (same as --set seed=N)");
+  rep->add_option("--cores", ra.cores, "real cores to pin to (same as --set machine.cores=C)")->check(CLI::Range(1, 4096));
+  rep->add_option("--out", ra.out, "output folder (default results/<scenario name>-replay/)");
+  rep->add_flag("--compare", ra.compare, "also simulate the scenario and print both side by side");
+  rep->add_flag("--json", ra.json, "print summary.json on stdout");
+  rep->add_flag("-q,--quiet", ra.quiet, "print nothing on success");
+  rep->add_option("--max-sim-time", ra.max_time_s, "end a replay that runs longer than this many seconds (exit 1)")
+      ->check(CLI::Range(1e-3, 1e6));
+
   auto* validate = app.add_subcommand("validate", "load and check a scenario; print nothing but errors");
   validate->add_option("scenario", scenario, "scenario YAML file")->required();
   validate->add_option("--set", sets, "override a config field: key.path=value (repeatable)");
@@ -249,6 +265,10 @@ int main(int argc, char** argv) {
   try {
     if (*run)
       return cmd_run(scenario, sets, seed, out_dir, json, quiet, logs, cfgs, max_sim_time, max_steps);
+    if (*rep) {
+      ra.sets = parse_overrides(ra_sets);
+      return cmd_replay(ra);
+    }
     if (*validate) {
       load_scenario(scenario, parse_overrides(sets));
       return 0;
@@ -290,6 +310,9 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const CLI::ValidationError& e) {
     std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const sim::ReplayRefused& e) { // this machine cannot replay it faithfully
+    std::cerr << "error: replay refused: " << e.what() << "\n";
     return 2;
   } catch (const sim::SimulationError& e) {
     std::cerr << "simulation error: " << e.what() << "\n";

@@ -147,29 +147,7 @@ void Sim::run() {
     XBT_DEBUG("SimGrid reported a deadlock");
   if (const std::string stuck = prog.unfinished(); !stuck.empty())
     throw SimulationError("simulation ended with " + stuck);
-  res_.modprobe_runs = prog.counters().modprobe_runs;
-  res_.already_loaded_skips = prog.counters().already_loaded_skips;
-  res_.locked_work_s = prog.counters().locked_work_s;
-
-  // summary figures
-  for (const TaskInfo& ti : rec().tasks)
-    res_.makespan = std::max(res_.makespan, ti.end);
-  for (const LoadRecord& l : rec().loads) {
-    res_.load_attempts++;
-    switch (l.outcome) {
-    case Outcome::loaded:
-      res_.modules_loaded++;
-      break;
-    case Outcome::eexist:
-      res_.eexist++;
-      break;
-    case Outcome::double_load:
-      break;
-    default:
-      res_.failures++;
-    }
-  }
-  res_.races = prog.kernel_state().races();
+  const double chain = tally(res_, prog);
   const LockStats& ls = mutex_->stats();
   res_.lock_acquisitions = ls.acquisitions;
   res_.lock_contentions = ls.contentions;
@@ -179,9 +157,6 @@ void Sim::run() {
   res_.lock_hold_max = ls.hold_max;
   res_.cpu_busy_s = cpu_->busy_s();
   res_.holder_preempted_s = cpu_->holder_preempted_s();
-  double chain = 0; // no task can end before its start plus what it needs uncontended
-  for (size_t i = 0; i < prog.demand().size(); ++i)
-    chain = std::max(chain, rec().tasks[i].start + prog.demand()[i]);
   res_.cpu_work_s = cpu_->busy_s();
   res_.lower_bound_s = makespan_lower_bound(res_.locked_work_s, res_.cpu_work_s, sc_.machine.cores, chain);
   if (!std::isfinite(res_.makespan))
@@ -200,6 +175,34 @@ void Sim::run() {
 }
 
 } // namespace
+
+double tally(Results& r, const BootProgram& prog) {
+  r.modprobe_runs = prog.counters().modprobe_runs;
+  r.already_loaded_skips = prog.counters().already_loaded_skips;
+  r.locked_work_s = prog.counters().locked_work_s;
+  for (const TaskInfo& ti : r.rec.tasks)
+    r.makespan = std::max(r.makespan, ti.end);
+  for (const LoadRecord& l : r.rec.loads) {
+    r.load_attempts++;
+    switch (l.outcome) {
+    case Outcome::loaded:
+      r.modules_loaded++;
+      break;
+    case Outcome::eexist:
+      r.eexist++;
+      break;
+    case Outcome::double_load:
+      break;
+    default:
+      r.failures++;
+    }
+  }
+  r.races = prog.kernel_state().races();
+  double chain = 0; // no task can end before its start plus what it needs uncontended
+  for (size_t i = 0; i < prog.demand().size(); ++i)
+    chain = std::max(chain, r.rec.tasks[i].start + prog.demand()[i]);
+  return chain;
+}
 
 Results simulate(const Scenario& s, const SimOptions& opt) {
   if (!(opt.max_sim_time_s > 0) || !std::isfinite(opt.max_sim_time_s))

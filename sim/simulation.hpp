@@ -8,6 +8,7 @@
 #include <kmodsim/config.hpp>
 #include <kmodsim/kernel_state.hpp>
 #include <kmodsim/limits.hpp>
+#include <kmodsim/program.hpp>
 
 #include <memory>
 #include <stdexcept>
@@ -44,6 +45,11 @@ struct SimOptions {
   /// huge counts passes no simulated time, so the time guard alone would not end it).
   std::int64_t max_steps = 1000000000;
 };
+
+/// The figures every platform derives alike from the program and its recorder (makespan, load
+/// outcomes, races, the program's counters); returns the longest chain (a process's start plus
+/// the uncontended time it needed) for the lower bound.
+double tally(Results& r, const BootProgram& prog);
 
 /// Runs the scenario. Throws SimulationError when it cannot finish (deadlock, runaway, model bug).
 Results simulate(const Scenario& s, const SimOptions& opt = {});
