@@ -64,12 +64,13 @@ void ProcessorSharingCpu::spin_end(Task& t) {
   simgrid::s4u::ExecPtr e = std::move(spins_[t.id]); // a local: cancel() is a simcall
   spins_[t.id] = nullptr;
   busy_s_ += (spin_flops_ - e->get_remaining()) / speed_;
+  spin_s_ += (spin_flops_ - e->get_remaining()) / speed_;
   e->cancel();
 }
 
 // --- run queue (time_slice, run_to_block) ----------------------------------------------------------
 
-void RunQueueCpu::acquire(Task& t, bool preempted) {
+void RunQueueCpu::acquire(Task& t, bool /*preempted*/) {
   if (t.core >= 0) // a second wake-up of a running task would leak its core
     model_bug("task " + std::to_string(t.id) + " asks for a core while it holds core " + std::to_string(t.core));
   if (runq_.empty()) {
@@ -88,8 +89,8 @@ void RunQueueCpu::acquire(Task& t, bool preempted) {
   t.cpu_grant->acquire(); // release() hands us a core
   if (t.core < 0)
     model_bug("task " + std::to_string(t.id) + " resumed without a core");
-  if (preempted && t.holds_lock)
-    holder_preempted_s_ += now() - t0;
+  if (t.holds_lock) // runnable but not running while holding the lock: preempted, or woken from a
+    holder_preempted_s_ += now() - t0; // sleep or a hand-over with the lock held and queued for a core
   t.on_cpu = true;
   t.slice_left = slice_us_;
 }
@@ -169,6 +170,9 @@ void RunQueueCpu::spin_begin(Task& t) {
   spin_since_[t.id] = now();
 }
 
-void RunQueueCpu::spin_end(Task& t) { busy_s_ += now() - spin_since_[t.id]; }
+void RunQueueCpu::spin_end(Task& t) {
+  busy_s_ += now() - spin_since_[t.id];
+  spin_s_ += now() - spin_since_[t.id];
+}
 
 } // namespace kmodsim::sim

@@ -46,6 +46,8 @@ public:
   virtual void spin_end(Task& t) = 0;
   /// Core-seconds of CPU consumed (work + spinning).
   double busy_s() const { return busy_s_; }
+  /// Of it, core-seconds spent spinning on module_mutex.
+  double spin_s() const { return spin_s_; }
   /// Time a lock holder was runnable but not running (fluid: the share it did not get).
   double holder_preempted_s() const { return holder_preempted_s_; }
   bool fluid() const { return fluid_; }
@@ -68,7 +70,7 @@ protected:
   simgrid::s4u::Host* host_;
   Recorder& rec_;
   double speed_; ///< flop/s of one core; 1 flop = 1 us of reference CPU work
-  double busy_s_ = 0;
+  double busy_s_ = 0, spin_s_ = 0;
   double holder_preempted_s_ = 0;
   bool fluid_ = false;
 };

@@ -90,6 +90,7 @@ void KMutex::lock_handoff(Task& t, double t0) {
     if (params_.wakeup_us > 0) {
       rec_.set_state(t.id, State::runnable_locked, clock(), t.core, t.module, t.step);
       simgrid::s4u::this_actor::sleep_for(params_.wakeup_us * 1e-6);
+      stats_.handoff_wakeup_s += params_.wakeup_us * 1e-6;
     }
     cpu_.wake(t);
   }

@@ -28,6 +28,7 @@ namespace kmodsim::sim {
 struct LockStats {
   std::int64_t acquisitions = 0, contentions = 0;
   double wait_total = 0, wait_max = 0, hold_total = 0, hold_max = 0;
+  double handoff_wakeup_s = 0; ///< handoff: the new owner's wake-up latency, lock held
 };
 
 class KMutex {

@@ -34,6 +34,49 @@ namespace {
 double round9(double v) { return std::round(v * 1e9) / 1e9; }
 } // namespace
 
+nlohmann::ordered_json analytic_json(const Scenario& s, const Analytic& a, const Results* r) {
+  // rel: (analytic - run) / run, the run being the simulation (or the replay)
+  auto rel = [](double model, double run) { return run != 0 ? round9((model - run) / run) : 0.0; };
+  nlohmann::ordered_json j;
+  const double span = r ? r->makespan : 0;
+  j["bounds"] = {{"lock_s", round9(a.lock_bound_s)},
+                 {"cpu_s", round9(a.cpu_bound_s)},
+                 {"chain_s", round9(a.chain_s)},
+                 {"lower_s", round9(a.lower_s)}};
+  j["mva"] = {{"population", a.population},
+              {"cores", s.machine.cores},
+              {"product_form", a.product_form},
+              {"d_lock_s", round9(a.d_lock_s)},
+              {"d_cpu_s", round9(a.d_cpu_s)},
+              {"z_s", round9(a.z_s)},
+              {"throughput", round9(a.throughput)},
+              {"lock_utilization", round9(a.lock_utilization)},
+              {"response_s", round9(a.response_s)},
+              {"makespan_s", round9(a.makespan_s)},
+              {"makespan_cpu_held_s", round9(a.makespan_cpu_held_s)}};
+  j["finite_source"] = {{"utilization", round9(a.finite.utilization)},
+                        {"throughput", round9(a.finite.throughput)},
+                        {"response_s", round9(a.finite.response)},
+                        {"saturation_n", round9(a.finite.saturation_n)}};
+  j["amdahl_cs"] = {{"p_ctn", round9(a.p_ctn)}, {"makespan_s", round9(a.amdahl_makespan_s)}};
+  if (r && span > 0) {
+    const double x = static_cast<double>(r->lock_acquisitions) / span, u = r->lock_hold_total / span;
+    j["bounds"]["lower_rel"] = rel(a.lower_s, span);
+    j["mva"]["throughput_rel"] = rel(a.throughput, x);
+    j["mva"]["lock_utilization_rel"] = rel(a.lock_utilization, u);
+    j["mva"]["makespan_rel"] = rel(a.makespan_s, span);
+    j["mva"]["makespan_cpu_held_rel"] = rel(a.makespan_cpu_held_s, span);
+    j["finite_source"]["utilization_rel"] = rel(a.finite.utilization, u);
+    j["finite_source"]["throughput_rel"] = rel(a.finite.throughput, x);
+    j["amdahl_cs"]["p_ctn_run"] = r->lock_acquisitions
+                                      ? round9(static_cast<double>(r->lock_contentions) /
+                                               static_cast<double>(r->lock_acquisitions))
+                                      : 0.0;
+    j["amdahl_cs"]["makespan_rel"] = rel(a.amdahl_makespan_s, span);
+  }
+  return j;
+}
+
 nlohmann::ordered_json make_summary(const Scenario& s, const Results& r, const std::string& config_sha256) {
   nlohmann::ordered_json j;
   const double span = r.makespan;
@@ -69,6 +112,7 @@ nlohmann::ordered_json make_summary(const Scenario& s, const Results& r, const s
   j["cpu"] = {{"busy_s", round9(r.cpu_busy_s)},
               {"utilization", span > 0 ? round9(r.cpu_busy_s / (span * s.machine.cores)) : 0.0}};
   j["bounds"] = {{"lower_s", round9(r.lower_bound_s)}, {"lock_work_s", round9(r.locked_work_s)}};
+  j["analytic"] = analytic_json(s, analyze(s, plan_boot(s)), &r);
   j["config_sha256"] = config_sha256;
   j["kmodsim_version"] = KMODSIM_VERSION;
   j["simgrid_version"] = fmt::format("{}.{}.{}", SIMGRID_VERSION_MAJOR, SIMGRID_VERSION_MINOR, SIMGRID_VERSION_PATCH);

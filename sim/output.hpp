@@ -4,6 +4,7 @@
 #include "simulation.hpp"
 
 #include <kmodsim/atomic_file.hpp>
+#include <kmodsim/plan.hpp>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -17,6 +18,11 @@ inline constexpr const char* kModulesCsvHeader =
 inline constexpr const char* kTimelineCsvHeader = "task,uevent,module,step,state,start_s,end_s,cpu";
 
 std::string sha256_hex(const std::string& data);
+
+/// summary.json's analytic.* (docs/analytic.md): the bounds, the exact MVA of the modprobes'
+/// closed network, the finite-source queue and Amdahl with critical sections; with a run, each
+/// with its relative difference to it ((analytic - run) / run, keys *_rel).
+nlohmann::ordered_json analytic_json(const Scenario& s, const Analytic& a, const Results* r);
 
 /// The run's summary (summary.json, and what `--json` prints).
 nlohmann::ordered_json make_summary(const Scenario& s, const Results& r, const std::string& config_sha256);

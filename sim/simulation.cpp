@@ -155,7 +155,9 @@ void Sim::run() {
   res_.lock_wait_max = ls.wait_max;
   res_.lock_hold_total = ls.hold_total;
   res_.lock_hold_max = ls.hold_max;
+  res_.handoff_wakeup_s = ls.handoff_wakeup_s;
   res_.cpu_busy_s = cpu_->busy_s();
+  res_.cpu_spin_s = cpu_->spin_s();
   res_.holder_preempted_s = cpu_->holder_preempted_s();
   res_.cpu_work_s = cpu_->busy_s();
   res_.lower_bound_s = makespan_lower_bound(res_.locked_work_s, res_.cpu_work_s, sc_.machine.cores, chain);
@@ -180,6 +182,8 @@ double tally(Results& r, const BootProgram& prog) {
   r.modprobe_runs = prog.counters().modprobe_runs;
   r.already_loaded_skips = prog.counters().already_loaded_skips;
   r.locked_work_s = prog.counters().locked_work_s;
+  r.program_cpu_work_s = prog.counters().cpu_work_s;
+  r.locked_off_cpu_s = prog.counters().locked_off_cpu_s;
   for (const TaskInfo& ti : r.rec.tasks)
     r.makespan = std::max(r.makespan, ti.end);
   for (const LoadRecord& l : r.rec.loads) {

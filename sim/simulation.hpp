@@ -34,6 +34,10 @@ struct Results {
   double locked_work_s = 0;       ///< CPU work done while holding module_mutex
   double holder_preempted_s = 0;  ///< a holder runnable but not running
   double cpu_busy_s = 0, cpu_work_s = 0;
+  double program_cpu_work_s = 0;  ///< CPU work the program asked for (conservation: busy = this + spinning)
+  double cpu_spin_s = 0;          ///< core-seconds spent spinning on module_mutex
+  double locked_off_cpu_s = 0;    ///< a holder asleep or waiting for a dependency with module_mutex held
+  double handoff_wakeup_s = 0;    ///< handoff: new owners' wake-up latency (the lock already theirs)
   double lower_bound_s = 0;
 };
 

@@ -432,9 +432,15 @@ Userspace read_userspace(const Reader& r, const Calibration& cal) {
 }
 
 Variability read_variability(const Reader& v) {
-  v.allow_keys({"cost_cv", "init_wait_cv", "shuffle_uevents", "sample_coefficients"});
+  v.allow_keys({"cost_cv", "cost_noise", "cost_distribution", "init_wait_cv", "shuffle_uevents",
+                "sample_coefficients"});
   Variability out;
-  out.cost_cv = v.get_double("cost_cv", 0.0, 0.0, 10.0);
+  out.cost_noise = v.get_enum("cost_noise", CostNoise::per_load, {CostNoise::per_load, CostNoise::per_step});
+  out.cost_distribution = v.get_enum("cost_distribution", CostDistribution::lognormal,
+                                     {CostDistribution::lognormal, CostDistribution::exponential});
+  out.cost_cv = v.get_double("cost_cv", out.cost_distribution == CostDistribution::exponential ? 1.0 : 0.0, 0.0, 10.0);
+  if (out.cost_distribution == CostDistribution::exponential && out.cost_cv != 1.0)
+    v.child("cost_cv").fail("an exponential cost has a coefficient of variation of 1: set cost_cv to 1 or leave it out");
   out.init_wait_cv = v.get_double("init_wait_cv", 0.0, 0.0, 10.0);
   out.shuffle_uevents = v.get_bool("shuffle_uevents", false);
   out.sample_coefficients = v.get_bool("sample_coefficients", false);

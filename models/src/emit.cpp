@@ -154,7 +154,14 @@ std::string to_yaml(const Scenario& s) {
     << YAML::Value << num(s.variability.cost_cv) << YAML::Key << "init_wait_cv" << YAML::Value
     << num(s.variability.init_wait_cv) << YAML::Key << "shuffle_uevents" << YAML::Value
     << s.variability.shuffle_uevents << YAML::Key << "sample_coefficients" << YAML::Value
-    << s.variability.sample_coefficients << YAML::EndMap;
+    << s.variability.sample_coefficients;
+  // listed only when not the defaults, so that configs (and their hashes) from before these
+  // options existed stay byte-identical
+  if (s.variability.cost_noise != CostNoise::per_load)
+    e << YAML::Key << "cost_noise" << YAML::Value << to_string(s.variability.cost_noise);
+  if (s.variability.cost_distribution != CostDistribution::lognormal)
+    e << YAML::Key << "cost_distribution" << YAML::Value << to_string(s.variability.cost_distribution);
+  e << YAML::EndMap;
   e << YAML::Key << "outputs" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "timeline" << YAML::Value
     << s.outputs.timeline << YAML::EndMap;
 

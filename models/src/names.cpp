@@ -86,6 +86,8 @@ const char* to_string(Effect e) {
 
 const char* to_string(Preemption p) { return p == Preemption::voluntary ? "voluntary" : "full"; }
 const char* to_string(LoadedCheck c) { return c == LoadedCheck::proc_modules ? "proc_modules" : "sysfs"; }
+const char* to_string(CostNoise n) { return n == CostNoise::per_load ? "per_load" : "per_step"; }
+const char* to_string(CostDistribution d) { return d == CostDistribution::lognormal ? "lognormal" : "exponential"; }
 
 std::string did_you_mean(const std::string& key, const std::vector<std::string>& candidates) {
   std::string best;

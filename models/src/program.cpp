@@ -12,13 +12,15 @@
 namespace kmodsim {
 
 namespace {
-enum Stream : std::uint64_t { kCostNoise = 1, kWaitNoise = 2, kShuffle = 3 };
+enum Stream : std::uint64_t { kCostNoise = 1, kWaitNoise = 2, kShuffle = 3, kStepNoise = 4 };
 }
 
 /// The state of one load attempt (one init_module call).
 struct BootProgram::LoadCtx {
   size_t m = 0;
+  long ev = 0;
   double cost_factor = 1, wait_factor = 1;
+  std::uint64_t draws = 0; ///< per_step cost noise: draws so far in this load
   bool linking = false;  ///< passed the duplicate check, not yet on the list
   bool claimed = false;  ///< owns /sys/module/<name>
   bool listed = false;   ///< this copy went on the list
@@ -75,7 +77,16 @@ void BootProgram::off_cpu(Proc& t, State st, double seconds) {
   rec_.set_state(t.id, st, plat_.now(), -1, t.module, t.step);
   plat_.sleep_for(t, seconds);
   demand_[t.id] += seconds;
+  if (t.holds_lock)
+    cnt_.locked_off_cpu_s += seconds;
   plat_.cpu_wake(t);
+}
+
+void BootProgram::cpu(Proc& t, double us, Mode mode) {
+  plat_.cpu_run(t, us, mode);
+  cnt_.cpu_work_s += us / (sc_.machine.speed * 1e6);
+  if (t.holds_lock) // every piece of work under the lock: the steps' and /proc/modules reads'
+    cnt_.locked_work_s += us / (sc_.machine.speed * 1e6);
 }
 
 Features BootProgram::features(size_t m) const {
@@ -117,7 +128,7 @@ void BootProgram::udevd() {
   const auto& u = sc_.userspace.udev;
   for (size_t ev : order) {
     t.step = step_event_;
-    plat_.cpu_run(t, checked_us(u.event_us, "udev_event"), Mode::user);
+    cpu(t, checked_us(u.event_us, "udev_event"), Mode::user);
     demand_[t.id] += u.event_us / (sc_.machine.speed * 1e6);
     if (plat_.slot_would_block()) { // children_max reached: wait for a child to exit
       plat_.cpu_block(t);
@@ -128,7 +139,7 @@ void BootProgram::udevd() {
       plat_.slot_acquire();
     }
     t.step = step_spawn_;
-    plat_.cpu_run(t, checked_us(u.spawn_us, "udev_spawn"), Mode::user);
+    cpu(t, checked_us(u.spawn_us, "udev_spawn"), Mode::user);
     demand_[t.id] += u.spawn_us / (sc_.machine.speed * 1e6);
     Proc& child = new_proc("modprobe-" + std::to_string(ev), static_cast<long>(ev));
     plat_.spawn(child, [this, ev, &child] { modprobe(child, ev); });
@@ -147,7 +158,7 @@ void BootProgram::modprobe(Proc& t, size_t ev) {
   t.step = step_startup_;
   const double startup = mp.startup_us + mp.index_us_per_module * static_cast<double>(
       w_.index_modules > 0 ? static_cast<size_t>(w_.index_modules) : w_.modules.size());
-  plat_.cpu_run(t, checked_us(startup, "modprobe_startup"), Mode::user);
+  cpu(t, checked_us(startup, "modprobe_startup"), Mode::user);
   demand_[t.id] += startup / (sc_.machine.speed * 1e6);
 
   const std::string& target = w_.uevents[ev].module;
@@ -185,7 +196,7 @@ bool BootProgram::already_loaded(Proc& t, size_t m) {
   if (mp.loaded_check == LoadedCheck::sysfs) {
     while (true) {
       const double us = checked_us(mp.check_us, "already_loaded_check");
-      plat_.cpu_run(t, us, Mode::kernel);
+      cpu(t, us, Mode::kernel);
       demand_[t.id] += us / (sc_.machine.speed * 1e6);
       if (ks_.state(m) == ModState::live)
         return true;
@@ -197,7 +208,7 @@ bool BootProgram::already_loaded(Proc& t, size_t m) {
   plat_.lock(t);
   const double us = checked_us(mp.check_us + mp.check_us_per_loaded * static_cast<double>(ks_.loaded_modules()),
                                "already_loaded_check");
-  plat_.cpu_run(t, us, Mode::kernel);
+  cpu(t, us, Mode::kernel);
   demand_[t.id] += us / (sc_.machine.speed * 1e6);
   const bool listed = ks_.on_list(m);
   plat_.unlock(t);
@@ -230,7 +241,11 @@ void BootProgram::read_ko(Proc& t, size_t m) {
 Outcome BootProgram::init_module(Proc& t, size_t m, long ev) {
   LoadCtx c;
   c.m = m;
-  c.cost_factor = lognormal_factor(sc_.variability.cost_cv, sc_.seed, kCostNoise, static_cast<std::uint64_t>(ev), m);
+  c.ev = ev;
+  if (sc_.variability.cost_noise == CostNoise::per_load)
+    c.cost_factor = sc_.variability.cost_distribution == CostDistribution::exponential
+                        ? exponential_factor(sc_.seed, kCostNoise, static_cast<std::uint64_t>(ev), m)
+                        : lognormal_factor(sc_.variability.cost_cv, sc_.seed, kCostNoise, static_cast<std::uint64_t>(ev), m);
   c.wait_factor = lognormal_factor(sc_.variability.init_wait_cv, sc_.seed, kWaitNoise, static_cast<std::uint64_t>(ev), m);
   rec_.loads[static_cast<size_t>(t.load)].load_start = plat_.now();
   if (plat_.debug_enabled())
@@ -275,11 +290,16 @@ Outcome BootProgram::exec_leaf(Proc& t, const Step& s, std::int64_t rep, LoadCtx
   const Features f = features(c.m);
   if (s.effect == Effect::init)
     rec_.loads[static_cast<size_t>(t.load)].load_end = plat_.now();
+  if (sc_.variability.cost_noise == CostNoise::per_step) { // a new draw for every repetition
+    const auto key = (static_cast<std::uint64_t>(c.m) << 32) | c.draws++;
+    c.cost_factor = sc_.variability.cost_distribution == CostDistribution::exponential
+                        ? exponential_factor(sc_.seed, kStepNoise, static_cast<std::uint64_t>(c.ev), key)
+                        : lognormal_factor(sc_.variability.cost_cv, sc_.seed, kStepNoise,
+                                           static_cast<std::uint64_t>(c.ev), key);
+  }
   const double us = checked_us(s.cost.eval_us(f) * c.cost_factor, s.name.c_str());
-  plat_.cpu_run(t, us, Mode::kernel);
+  cpu(t, us, Mode::kernel);
   demand_[t.id] += us / speed;
-  if (t.holds_lock)
-    cnt_.locked_work_s += us / speed;
 
   switch (s.effect) {
   case Effect::none:
@@ -318,7 +338,7 @@ Outcome BootProgram::exec_leaf(Proc& t, const Step& s, std::int64_t rep, LoadCtx
     break;
   case Effect::init: {
     const ModuleInit& in = w_.modules[c.m].init;
-    plat_.cpu_run(t, checked_us(in.cpu_us * c.cost_factor, "module_init"), Mode::kernel);
+    cpu(t, checked_us(in.cpu_us * c.cost_factor, "module_init"), Mode::kernel);
     demand_[t.id] += in.cpu_us * c.cost_factor / speed;
     off_cpu(t, State::sleep, in.wait_ms * 1e-3 * c.wait_factor);
     rec_.loads[static_cast<size_t>(t.load)].init_end = plat_.now();
@@ -344,8 +364,11 @@ bool BootProgram::wait_until_live(Proc& t, size_t owner) {
   live_waiters_[owner].push_back(&t);
   t.waiting_for = "init of module " + w_.modules[owner].name;
   plat_.cpu_block(t);
-  rec_.set_state(t.id, State::dep_wait, plat_.now(), -1, t.module, t.step);
+  const double since = plat_.now();
+  rec_.set_state(t.id, State::dep_wait, since, -1, t.module, t.step);
   bool ok = plat_.wait(t, sc_.kernel.use_module_timeout_s); // timeout 0: wait forever
+  if (t.holds_lock)
+    cnt_.locked_off_cpu_s += plat_.now() - since;
   if (!ok) {
     auto& v = live_waiters_[owner];
     auto it = std::find(v.begin(), v.end(), &t);

@@ -130,7 +130,8 @@ seed: 3
                     else:
                         plain[pre + k] = v
             flat(json.loads(q.stdout))
-            diff = [k for k, v in plain.items() if "wall" not in k and k in row and str(v) != row[k] and
+            diff = [k for k, v in plain.items() if "wall" not in k and k in row and
+                    (json.dumps(v) if isinstance(v, bool) else str(v)) != row[k] and
                     not (isinstance(v, float) and abs(v - float(row[k])) <= 1e-9 * max(1.0, abs(v)))]
             missing = [k for k in plain if k not in row]
             if diff or missing or len(plain) < 20:

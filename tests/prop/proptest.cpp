@@ -6,6 +6,9 @@
 //     counted double_load race; no more modules load than modprobe asked for;
 //   - the 2.6.28 big lock has no races: every requested module (and its dependencies) loads;
 //   - capacity: CPU busy time <= makespan x cores; lock hold <= makespan; hold >= locked work;
+//   - bounds: makespan >= lower bound, lock work, CPU work / cores;
+//   - conservation: CPU busy = the work the program asked for + spinning; lock hold = locked
+//     work + holder preemption + holder off CPU + handoff wake-ups;
 //   - run-queue CPU models: never more tasks on a CPU than cores, and the time the timeline
 //     shows on CPU equals the CPU busy time (conservation);
 //   - determinism: the same case simulated twice gives the same digest (every 5th case).
@@ -102,6 +105,24 @@ std::string run_case(const Scenario& s) {
   check(r.lock_hold_total <= r.makespan + eps, "lock held longer than the run");
   check(r.lock_hold_total + eps >= r.locked_work_s, "lock hold shorter than the work done under it");
   check(r.lock_wait_max <= r.makespan + eps, "a lock wait longer than the run");
+  // bounds: the makespan respects each (simulate() also refuses a run below their maximum)
+  check(r.makespan + eps + 1e-5 * r.lower_bound_s >= r.lower_bound_s, "makespan below the lower bound");
+  check(r.makespan + eps >= r.locked_work_s * (1 - 1e-5), "makespan below the lock work");
+  check(r.makespan * s.machine.cores + eps >= r.cpu_busy_s, "makespan below CPU work / cores");
+  // conservation: the CPU was busy exactly with the work asked for plus spinning on the lock
+  const double spin = r.cpu_spin_s;
+  const double tol = 1e-6 * std::max(1.0, r.cpu_busy_s);
+  check(std::fabs(r.cpu_busy_s - (r.program_cpu_work_s + spin)) <= tol,
+        fmt::format("CPU busy {:.9f} s != work {:.9f} s + spinning {:.9f} s", r.cpu_busy_s, r.program_cpu_work_s, spin));
+  // the lock was held exactly while its holder worked, waited for a CPU (preempted, or queued
+  // after a sleep or a hand-over), was off CPU holding it (asleep, waiting for a dependency),
+  // or (handoff) was being woken with the lock already its own
+  const double residual = r.lock_hold_total - r.locked_work_s - r.holder_preempted_s - r.locked_off_cpu_s -
+                          r.handoff_wakeup_s;
+  check(std::fabs(residual) <= 1e-9 + 1e-6 * r.lock_hold_total,
+        fmt::format("lock hold {:.9f} s != locked work {:.9f} + holder preempted {:.9f} + off CPU {:.9f} + handoff "
+                    "wake-ups {:.9f} s", r.lock_hold_total, r.locked_work_s, r.holder_preempted_s,
+                    r.locked_off_cpu_s, r.handoff_wakeup_s));
 
   if (s.machine.scheduler.model != SchedulerModel::processor_sharing) {
     std::vector<std::pair<double, int>> ev; // (+1 at start, -1 at end); ends first at equal times

@@ -209,8 +209,18 @@ struct Userspace {
   } modprobe;
 };
 
+enum class CostNoise { per_load, per_step };
+enum class CostDistribution { lognormal, exponential };
+const char* to_string(CostNoise n);
+const char* to_string(CostDistribution d);
+
 struct Variability {
-  double cost_cv = 0.0;         ///< per-load multiplicative noise on kernel CPU costs (lognormal)
+  double cost_cv = 0.0;         ///< multiplicative noise on kernel CPU costs, mean 1 (see cost_distribution)
+  /// per_load: one factor per load attempt (a slow or fast load); per_step: a new draw for every
+  /// step repetition (independent service times, as queueing theory assumes)
+  CostNoise cost_noise = CostNoise::per_load;
+  /// lognormal with cv = cost_cv, or exponential (cv 1: cost_cv must be 1)
+  CostDistribution cost_distribution = CostDistribution::lognormal;
   double init_wait_cv = 0.0;    ///< per-load noise on init hardware waits (lognormal)
   bool shuffle_uevents = false; ///< replay uevents in a seed-dependent order
   bool sample_coefficients = false; ///< draw every calibration coefficient with a ci95 from it (per seed)

@@ -88,6 +88,8 @@ public:
 struct ProgramCounters {
   std::int64_t modprobe_runs = 0, already_loaded_skips = 0;
   double locked_work_s = 0; ///< CPU work done while holding module_mutex
+  double cpu_work_s = 0;    ///< all CPU work asked of the platform (seconds at the machine's speed)
+  double locked_off_cpu_s = 0; ///< off CPU (asleep, waiting for a dependency) while holding module_mutex
 };
 
 class BootProgram {
@@ -123,6 +125,8 @@ private:
   Outcome exec_leaf(Proc& t, const Step& s, std::int64_t rep, LoadCtx& c);
   bool wait_until_live(Proc& t, size_t owner);
   void off_cpu(Proc& t, State st, double seconds);
+  /// CPU work through the platform, counted.
+  void cpu(Proc& t, double us, Mode mode);
   void finish(Proc& t);
   Proc& new_proc(const std::string& name, long ev);
   Features features(size_t m) const;

@@ -31,6 +31,11 @@ inline double lognormal_factor(double cv, std::uint64_t seed, std::uint64_t stre
   return std::exp(std::sqrt(s2) * z - 0.5 * s2);
 }
 
+/// Exponential factor with mean 1 (cv 1).
+inline double exponential_factor(std::uint64_t seed, std::uint64_t stream, std::uint64_t a, std::uint64_t b) {
+  return -std::log(uniform01(seed, stream, a, b));
+}
+
 /// Fisher-Yates permutation of 0..n-1 from the seed.
 inline std::vector<size_t> permutation(size_t n, std::uint64_t seed, std::uint64_t stream) {
   std::vector<size_t> p(n);
