@@ -6,7 +6,7 @@ BUILD   ?= build
 JOBS    ?= $(shell nproc)
 RESULTS ?= results
 
-.PHONY: all deps build run test test-online test-slurm asan bench proptest clean
+.PHONY: all deps build run test test-online test-slurm asan bench proptest validation clean
 
 all: build
 
@@ -52,6 +52,10 @@ proptest: build
 bench: build
 	scripts/bench.sh $(BUILD)/kmodsim $(if $(MODULES_DIR),--modules-dir $(MODULES_DIR))
 	/usr/bin/python3 scripts/bench_sweep.py $(BUILD)/kmodsim
+
+# Simulated against real threads on real cores (README "How far to trust it"); not a test.
+validation: build
+	/usr/bin/python3 experiments/validation.py --kmodsim $(BUILD)/kmodsim --out results/validation
 
 clean:
 	rm -rf $(BUILD) build-asan build-debug

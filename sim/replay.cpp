@@ -28,6 +28,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+thread_local bool tl_holding = false; ///< this thread's process holds module_mutex
+
 double thread_cpu_s() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -131,7 +133,10 @@ private:
   void gil_lock() {
     const auto t0 = Clock::now();
     gil_.lock();
-    gil_wait_s_ += std::chrono::duration<double>(Clock::now() - t0).count();
+    const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+    gil_wait_s_ += dt;
+    if (tl_holding) // a replay artefact inside the critical section: it lengthens the hold
+      gil_wait_holding_s_ += dt;
   }
   void start_thread(std::function<void()> body);
   void fail(const std::string& msg) {
@@ -150,7 +155,7 @@ private:
   const ReplayOptions& opt_;
   Clock::time_point t0_;
   std::mutex gil_; ///< the program lock: held while program code runs
-  double gil_wait_s_ = 0;
+  double gil_wait_s_ = 0, gil_wait_holding_s_ = 0;
   std::deque<RProc> procs_;
   // module_mutex: a pthread mutex (stealing) or a FIFO ticket lock (handoff)
   std::mutex kmu_;
@@ -263,6 +268,7 @@ void Replay::lock(Proc& p) {
   }
   const double at = now();
   p.holds_lock = true;
+  tl_holding = true;
   owner_ = &p;
   hold_since_ = at;
   res_.lock_wait_total += at - t0;
@@ -280,6 +286,7 @@ void Replay::unlock(Proc& p) {
   if (LoadRecord* l = load_of(p))
     l->lock_hold += hold;
   p.holds_lock = false;
+  tl_holding = false;
   owner_ = nullptr;
   res_.rec.set_state(p.id, p.module ? State::kernel : State::user, at, -1, p.module, p.step);
   if (sc_.kernel.mutex.handoff) {
@@ -417,6 +424,7 @@ void Replay::run() {
   info_.busy_error_mean = info_.busy_samples ? busy_err_sum_ / static_cast<double>(info_.busy_samples) : 0;
   info_.sleep_overshoot_mean_us = info_.sleeps ? sleep_over_sum_ / static_cast<double>(info_.sleeps) * 1e6 : 0;
   info_.program_lock_wait_s = gil_wait_s_;
+  info_.program_lock_wait_holding_s = gil_wait_holding_s_;
   info_.runqueue_wait_s = runq_s_;
 }
 
@@ -434,6 +442,7 @@ nlohmann::ordered_json ReplayInfo::to_json() const {
           {"sleep_overshoot_max_us", r6(sleep_overshoot_max_us)},
           {"sleeps", sleeps},
           {"program_lock_wait_s", r6(program_lock_wait_s)},
+          {"program_lock_wait_holding_s", r6(program_lock_wait_holding_s)},
           {"runqueue_wait_s", r6(runqueue_wait_s)}};
 }
 

@@ -41,6 +41,8 @@ struct ReplayInfo {
   double sleep_overshoot_mean_us = 0, sleep_overshoot_max_us = 0; ///< real sleep - requested
   std::int64_t sleeps = 0;
   double program_lock_wait_s = 0; ///< time threads waited for the program lock
+  /// of it, while holding module_mutex: an artefact of the replay that lengthens the lock holds
+  double program_lock_wait_holding_s = 0;
   double runqueue_wait_s = 0;     ///< /proc/self/task/*/schedstat: time runnable, not running
   std::int64_t threads = 0;
   nlohmann::ordered_json to_json() const;
