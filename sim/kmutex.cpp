@@ -48,6 +48,7 @@ void KMutex::lock(Task& t) {
   if (granted_at_.size() <= t.id) {
     granted_at_.resize(t.id + 1);
     woken_.resize(t.id + 1);
+    woken_by_.resize(t.id + 1);
   }
   // Free: with handoff an unlock never leaves the lock free while someone is queued.
   if (owner_ == nullptr && (waiters_.empty() || !params_.handoff)) {
@@ -55,6 +56,7 @@ void KMutex::lock(Task& t) {
     return;
   }
   stats_.contentions++;
+  stats_.contentions_by_step[t.step]++;
   if (load)
     load->contentions++;
   if (params_.handoff)
@@ -84,6 +86,7 @@ void KMutex::lock_handoff(Task& t, double t0) {
   LoadRecord* load = load_of(t); // re-read: the records may have moved while we slept
   stats_.wait_total += wait;
   stats_.wait_max = std::max(stats_.wait_max, wait);
+  contended_wait(wait);
   if (load)
     load->lock_wait += wait;
   if (!spin) { // the wake-up latency, then a CPU, while already owning the lock
@@ -94,6 +97,14 @@ void KMutex::lock_handoff(Task& t, double t0) {
     }
     cpu_.wake(t);
   }
+  handed_over(t);
+}
+
+void KMutex::handed_over(const Task& t) {
+  Waker& w = woken_by_[t.id];
+  if (w.from >= 0 && rec_.keeps_intervals())
+    rec_.handovers.push_back({static_cast<std::uint32_t>(w.from), t.id, w.at, clock()});
+  w.from = -1;
 }
 
 void KMutex::lock_steal(Task& t, double t0) {
@@ -145,6 +156,8 @@ void KMutex::take(Task& t, double t0) {
   waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &t));
   t.waiting_for.clear();
   acquired(t, t0, clock());
+  contended_wait(clock() - t0);
+  handed_over(t);
 }
 
 void KMutex::unlock(Task& t) {
@@ -152,6 +165,7 @@ void KMutex::unlock(Task& t) {
   const double hold = now - hold_since_;
   stats_.hold_total += hold;
   stats_.hold_max = std::max(stats_.hold_max, hold);
+  stats_.hold_min = releases_++ ? std::min(stats_.hold_min, hold) : hold;
   if (t.load >= 0)
     rec_.loads[static_cast<size_t>(t.load)].lock_hold += hold;
   t.holds_lock = false;
@@ -161,6 +175,7 @@ void KMutex::unlock(Task& t) {
       owner_ = waiters_.front();
       waiters_.pop_front();
       granted_at_[owner_->id] = now;
+      woken_by_[owner_->id] = {static_cast<long>(t.id), now};
       hold_since_ = now;
       owner_->wake->release();
     }
@@ -170,6 +185,7 @@ void KMutex::unlock(Task& t) {
     Task* w = waiters_.front();
     if (!woken_[w->id]) {
       woken_[w->id] = 1;
+      woken_by_[w->id] = {static_cast<long>(t.id), now};
       w->wake->release();
     }
   }

@@ -20,6 +20,7 @@
 #include "task.hpp"
 
 #include <deque>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,8 @@ struct LockStats {
   std::int64_t acquisitions = 0, contentions = 0;
   double wait_total = 0, wait_max = 0, hold_total = 0, hold_max = 0;
   double handoff_wakeup_s = 0; ///< handoff: the new owner's wake-up latency, lock held
+  double contended_wait_min = 0, hold_min = 0; ///< lock_stat's waittime-min (contended) and holdtime-min
+  std::map<std::uint32_t, std::int64_t> contentions_by_step; ///< recorder step id -> contentions there
 };
 
 class KMutex {
@@ -55,6 +58,16 @@ private:
   double hold_since_ = 0;
   std::vector<double> granted_at_; // handoff: when unlock handed the lock over, per task id
   std::vector<char> woken_;        // steal: a wake-up is pending for this task id
+  struct Waker {
+    long from = -1;
+    double at = 0;
+  };
+  std::vector<Waker> woken_by_;
+  std::int64_t contended_waits_ = 0, releases_ = 0; // the last unlock that woke (or, handoff, granted) this task id
+  void contended_wait(double wait) {
+    stats_.contended_wait_min = contended_waits_++ ? std::min(stats_.contended_wait_min, wait) : wait;
+  }
+  void handed_over(const Task& t);
   LockStats stats_;
 };
 

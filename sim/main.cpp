@@ -1,6 +1,7 @@
 // kmodsim: the thin CLI. Parses arguments, loads the scenario, runs, writes outputs.
 #include "cmd_calibrate.hpp"
 #include "cmd_replay.hpp"
+#include "cmd_trace_import.hpp"
 #include "cmd_sweep.hpp"
 #include "output.hpp"
 #include "replay.hpp"
@@ -184,7 +185,7 @@ int main(int argc, char** argv) {
 
   std::string scenario, seed, out_dir, workload;
   std::vector<std::string> sets, logs, cfgs;
-  bool json = false, quiet = false, dot = false;
+  bool json = false, quiet = false, dot = false, trace = false;
 
   auto* run = app.add_subcommand("run", "simulate a scenario and write summary.json, modules.csv, timeline.csv");
   double max_sim_time = limits::kDefaultMaxSimTimeS;
@@ -194,6 +195,7 @@ int main(int argc, char** argv) {
   run->add_option("--seed", seed, "random seed (same as --set seed=N)");
   run->add_option("--out", out_dir, "output folder (default results/<scenario name>/)");
   run->add_flag("--json", json, "print summary.json on stdout instead of the human summary");
+  run->add_flag("--trace", trace, "also write trace.json (Perfetto), dmesg.txt (initcall_debug), lock_stat.txt");
   run->add_flag("-q,--quiet", quiet, "print nothing on success");
   run->add_option("--log", logs, "SimGrid log setting, e.g. kmodsim.thres:debug (repeatable)");
   run->add_option("--cfg", cfgs, "SimGrid configuration item, e.g. contexts/factory:thread (repeatable)");
@@ -216,6 +218,13 @@ int main(int argc, char** argv) {
   rep->add_flag("-q,--quiet", ra.quiet, "print nothing on success");
   rep->add_option("--max-sim-time", ra.max_time_s, "end a replay that runs longer than this many seconds (exit 1)")
       ->check(CLI::Range(1e-3, 1e6));
+
+  TraceImportArgs ti;
+  auto* timp = app.add_subcommand("trace-import", "a real boot's initcall_debug dmesg / lock_stat as a run folder");
+  timp->add_option("--dmesg", ti.dmesg, "dmesg of a boot with initcall_debug printk.time=1");
+  timp->add_option("--lock-stat", ti.lock_stat, "a copy of /proc/lock_stat (CONFIG_LOCK_STAT)");
+  timp->add_option("--lock-class", ti.lock_class, "the lock class to read from --lock-stat (default module_mutex)");
+  timp->add_option("-o,--out", ti.out, "output folder")->required();
 
   auto* ana = app.add_subcommand("analytic", "the queueing cross-checks of a scenario, without simulating it");
   ana->add_option("scenario", scenario, "scenario YAML file")->required();
@@ -301,13 +310,19 @@ int main(int argc, char** argv) {
   }
   try {
     if (*run)
+    {
+      if (trace)
+        sets.push_back("outputs.trace=true");
       return cmd_run(scenario, sets, seed, out_dir, json, quiet, logs, cfgs, max_sim_time, max_steps);
+    }
     if (*rep) {
       ra.sets = parse_overrides(ra_sets);
       return cmd_replay(ra);
     }
     if (*ana)
       return cmd_analytic(scenario, sets, json);
+    if (*timp)
+      return cmd_trace_import(ti);
     if (*validate) {
       load_scenario(scenario, parse_overrides(sets));
       return 0;

@@ -1,4 +1,5 @@
 #include "output.hpp"
+#include "trace_out.hpp"
 
 #include <fmt/format.h>
 #include <fmt/os.h>
@@ -138,7 +139,8 @@ std::string human_summary(const nlohmann::ordered_json& j) {
 namespace {
 
 constexpr const char* kMarker = ".kmodsim-run"; ///< marks a folder as kmodsim's own
-const char* const kOutputs[] = {"summary.json", "config.yaml", "modules.csv", "timeline.csv", kMarker};
+const char* const kOutputs[] = {"summary.json", "config.yaml",   "modules.csv",   "timeline.csv",
+                                "trace.json",   "dmesg.txt",     "lock_stat.txt", kMarker};
 
 /// A temporary file kmodsim itself leaves behind when a run is killed mid-write.
 bool own_temp_file(const std::string& name) {
@@ -208,8 +210,17 @@ void write_outputs(const std::string& dir_s, const Scenario& s, const std::strin
     auto o = std::back_inserter(out);
     fmt::format_to(o, "{}\n", kModulesCsvHeader);
     for (const auto& l : rec.loads) {
-      fmt::format_to(o, "{},{},{},{},{:.9f},{:.9f},", mods[l.module].name, rec.tasks[l.task].name,
-                     rec.tasks[l.task].uevent, to_string(l.outcome), l.requested, l.load_start);
+      fmt::format_to(o, "{},{},", mods[l.module].name, rec.tasks[l.task].name);
+      if (rec.tasks[l.task].uevent >= 0)
+        fmt::format_to(o, "{}", rec.tasks[l.task].uevent);
+      fmt::format_to(o, ",{},", to_string(l.outcome));
+      // unknown times (a real boot imported from dmesg knows only its init functions) are empty
+      if (l.requested >= 0)
+        fmt::format_to(o, "{:.9f}", l.requested);
+      fmt::format_to(o, ",");
+      if (l.load_start >= 0)
+        fmt::format_to(o, "{:.9f}", l.load_start);
+      fmt::format_to(o, ",");
       if (l.load_end >= 0)
         fmt::format_to(o, "{:.9f}", l.load_end);
       fmt::format_to(o, ",");
@@ -243,6 +254,27 @@ void write_outputs(const std::string& dir_s, const Scenario& s, const std::strin
     });
   } else {
     remove_output(dir / "timeline.csv"); // a stale one from an earlier run would mislead
+  }
+  if (s.outputs.trace) {
+    std::vector<std::string> names;
+    for (const auto& m : mods)
+      names.push_back(m.name);
+    write_file(dir / "trace.json", [&](auto& out, auto&&) {
+      const std::string t = chrome_trace_json(rec, names, s.name + " | " + s.kernel.name + " | " +
+                                                              std::to_string(s.machine.cores) + " cores");
+      out.append(t.data(), t.data() + t.size());
+    });
+    write_file(dir / "dmesg.txt", [&](auto& out, auto&&) {
+      const std::string t = initcall_dmesg(rec, names);
+      out.append(t.data(), t.data() + t.size());
+    });
+    write_file(dir / "lock_stat.txt", [&](auto& out, auto&&) {
+      const std::string t = lock_stat_text(r);
+      out.append(t.data(), t.data() + t.size());
+    });
+  } else { // stale ones from an earlier run would mislead
+    for (const char* f : {"trace.json", "dmesg.txt", "lock_stat.txt"})
+      remove_output(dir / f);
   }
   write_file(dir / "summary.json", [&](auto& out, auto&&) {
     fmt::format_to(std::back_inserter(out), "{}\n",

@@ -488,7 +488,7 @@ Results replay(const Scenario& s, const ReplayOptions& opt, ReplayInfo& info) {
     std::unique_ptr<Replay> rp;
   };
   auto* st = new State;
-  st->r.rec = Recorder(s.outputs.timeline);
+  st->r.rec = Recorder(s.outputs.timeline || s.outputs.trace);
   st->rp = std::make_unique<Replay>(s, st->r, info, opt);
   st->rp->run(); // throws: *st is deliberately leaked
   sched_setaffinity(0, sizeof mask, &mask);

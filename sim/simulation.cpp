@@ -156,6 +156,10 @@ void Sim::run() {
   res_.lock_hold_total = ls.hold_total;
   res_.lock_hold_max = ls.hold_max;
   res_.handoff_wakeup_s = ls.handoff_wakeup_s;
+  res_.lock_contended_wait_min = ls.contended_wait_min;
+  res_.lock_hold_min = ls.hold_min;
+  for (const auto& [step, n] : ls.contentions_by_step)
+    res_.lock_contentions_by_step[rec().step_names[step]] += n;
   res_.cpu_busy_s = cpu_->busy_s();
   res_.cpu_spin_s = cpu_->spin_s();
   res_.holder_preempted_s = cpu_->holder_preempted_s();
@@ -212,7 +216,7 @@ Results simulate(const Scenario& s, const SimOptions& opt) {
   if (!(opt.max_sim_time_s > 0) || !std::isfinite(opt.max_sim_time_s))
     throw SimulationError("the simulated-time guard must be a positive number of seconds");
   Results r;
-  r.rec = Recorder(s.outputs.timeline);
+  r.rec = Recorder(s.outputs.timeline || s.outputs.trace);
   Sim sim(s, r, opt);
   sim.run();
   return r;

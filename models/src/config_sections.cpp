@@ -448,9 +448,10 @@ Variability read_variability(const Reader& v) {
 }
 
 Outputs read_outputs(const Reader& o) {
-  o.allow_keys({"timeline"});
+  o.allow_keys({"timeline", "trace"});
   Outputs out;
   out.timeline = o.get_bool("timeline", true);
+  out.trace = o.get_bool("trace", false);
   return out;
 }
 

@@ -163,7 +163,10 @@ std::string to_yaml(const Scenario& s) {
     e << YAML::Key << "cost_distribution" << YAML::Value << to_string(s.variability.cost_distribution);
   e << YAML::EndMap;
   e << YAML::Key << "outputs" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "timeline" << YAML::Value
-    << s.outputs.timeline << YAML::EndMap;
+    << s.outputs.timeline;
+  if (s.outputs.trace) // listed only when on: configs from before the option stay byte-identical
+    e << YAML::Key << "trace" << YAML::Value << true;
+  e << YAML::EndMap;
 
   e << YAML::Key << "calibration" << YAML::Value;
   emit_calibration(e, s.calibration);

@@ -228,6 +228,7 @@ struct Variability {
 
 struct Outputs {
   bool timeline = true; ///< write timeline.csv (large on big workloads)
+  bool trace = false;   ///< also write trace.json (Perfetto), dmesg.txt (initcall_debug), lock_stat.txt
 };
 
 struct Scenario {

@@ -42,6 +42,7 @@ enum class Outcome {
   failed_dep_timeout,       ///< use_module gave up waiting for a dependency's init
   double_load,              ///< a second copy went on the module list
   running,
+  failed_init,              ///< the init function returned an error (imported real boots only)
 };
 const char* to_string(Outcome o);
 
@@ -52,6 +53,12 @@ struct LoadRecord {
   double requested = 0, load_start = 0, load_end = -1, init_end = -1;
   double lock_wait = 0, lock_hold = 0;
   std::int64_t acquisitions = 0, contentions = 0;
+};
+
+/// module_mutex passed from a releasing task to a waiter it woke (a flow arrow in trace.json).
+struct Handover {
+  std::uint32_t from, to;
+  double released, acquired;
 };
 
 struct TaskInfo {
@@ -75,6 +82,8 @@ public:
   std::vector<Interval> intervals;
   std::vector<LoadRecord> loads;
   std::vector<std::string> step_names;
+  std::vector<Handover> handovers; ///< kept with the intervals only
+  bool keeps_intervals() const { return keep_; }
   /// Time per state summed over all tasks (kept even when intervals are not).
   double state_time[static_cast<int>(State::none) + 1] = {};
 

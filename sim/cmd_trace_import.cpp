@@ -1,0 +1,131 @@
+// kmodsim trace-import: a real boot's initcall_debug dmesg (and /proc/lock_stat) in the shapes of
+// a run folder, so that a simulated and a real boot can be laid side by side
+// (analysis/compare_boot.py) and opened in Perfetto.
+#include "cmd_trace_import.hpp"
+
+#include "output.hpp"
+#include "simulation.hpp"
+
+#include <kmodsim/calib.hpp>
+#include <kmodsim/import/safe_io.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+namespace fs = std::filesystem;
+
+namespace kmodsim {
+
+namespace {
+
+std::string read_input(const std::string& path) {
+  try {
+    return import::read_regular_file(path, 256ull << 20);
+  } catch (const std::exception& e) {
+    throw calib::CalibError(e.what());
+  }
+}
+
+} // namespace
+
+int cmd_trace_import(const TraceImportArgs& a) {
+  if (a.dmesg.empty() && a.lock_stat.empty())
+    throw calib::CalibError("nothing to import: give --dmesg and/or --lock-stat");
+  Scenario s;
+  s.name = "real-boot";
+  s.kernel.name = "real";
+  s.machine.name = "real";
+  s.outputs.timeline = true;
+  s.outputs.trace = true;
+  sim::Results r;
+  r.rec = Recorder(true);
+  const std::uint32_t step = r.rec.step_id("module_init");
+  nlohmann::ordered_json j;
+  j["source"] = a.dmesg.empty() ? "lock_stat" : "dmesg";
+  j["dmesg"] = a.dmesg;
+  j["lock_stat"] = a.lock_stat;
+  if (!a.dmesg.empty()) {
+    const auto calls = calib::parse_dmesg(read_input(a.dmesg), a.dmesg);
+    std::size_t builtin = 0, untimed = 0, failed = 0;
+    std::map<std::string, std::uint32_t> index;
+    for (const auto& c : calls) {
+      if (c.module.empty()) { // a built-in initcall: not a module load
+        builtin++;
+        continue;
+      }
+      if (c.timestamp < 0) { // no printk time: it cannot go on a time axis
+        untimed++;
+        continue;
+      }
+      auto [it, added] = index.emplace(c.module, static_cast<std::uint32_t>(s.workload.modules.size()));
+      if (added) {
+        Module m;
+        m.name = c.module;
+        s.workload.modules.push_back(m);
+      }
+      const double end = c.timestamp, start = std::max(0.0, end - c.usecs * 1e-6);
+      const std::uint32_t task = r.rec.add_task("init-" + c.module, -1, start);
+      r.rec.set_state(task, State::kernel, start, -1, it->second + 1, step);
+      r.rec.end_task(task, end);
+      LoadRecord l{it->second, task};
+      l.outcome = c.ret == 0 ? Outcome::loaded : Outcome::failed_init;
+      l.requested = l.load_start = -1;
+      l.load_end = start;
+      l.init_end = end;
+      r.rec.loads.push_back(l);
+      r.makespan = std::max(r.makespan, end);
+      if (c.ret != 0)
+        failed++;
+      else
+        r.modules_loaded++;
+    }
+    if (r.rec.loads.empty())
+      throw calib::CalibError(a.dmesg + ": no timed module initcalls (needs initcall_debug with printk.time=1 and "
+                                        "modules: lines ending in \" [module]\")");
+    j["inits"] = r.rec.loads.size();
+    j["failed_inits"] = failed;
+    j["builtin_initcalls_skipped"] = builtin;
+    j["untimed_initcalls_skipped"] = untimed;
+    j["makespan_s"] = r.makespan;
+    j["modules_loaded"] = r.modules_loaded;
+  }
+  if (!a.lock_stat.empty()) {
+    const auto locks = calib::parse_lock_stat(read_input(a.lock_stat), a.lock_stat);
+    auto it = std::find_if(locks.begin(), locks.end(), [&](const calib::LockStat& l) { return l.name == a.lock_class; });
+    if (it == locks.end())
+      throw calib::CalibError(a.lock_stat + ": no lock class '" + a.lock_class + "' (--lock-class)");
+    r.lock_acquisitions = static_cast<std::int64_t>(it->acquisitions);
+    r.lock_contentions = static_cast<std::int64_t>(it->contentions);
+    r.lock_contended_wait_min = it->waittime_min_us * 1e-6;
+    r.lock_wait_max = it->waittime_max_us * 1e-6;
+    r.lock_wait_total = it->waittime_total_us * 1e-6;
+    r.lock_hold_min = it->holdtime_min_us * 1e-6;
+    r.lock_hold_max = it->holdtime_max_us * 1e-6;
+    r.lock_hold_total = it->holdtime_total_us * 1e-6;
+    auto r9 = [](double v) { return std::round(v * 1e9) / 1e9; };
+    j["lock"] = {{"class", a.lock_class},
+                 {"acquisitions", r.lock_acquisitions},
+                 {"contentions", r.lock_contentions},
+                 {"wait_total_s", r9(r.lock_wait_total)},
+                 {"wait_max_s", r9(r.lock_wait_max)},
+                 {"hold_total_s", r9(r.lock_hold_total)},
+                 {"hold_max_s", r9(r.lock_hold_max)}};
+  }
+  j["kmodsim_version"] = KMODSIM_VERSION;
+  sim::prepare_output_dir(a.out);
+  sim::write_outputs(a.out, s,
+                     fmt::format("# imported by kmodsim trace-import from{}{}{}{}\n",
+                                 a.dmesg.empty() ? "" : " --dmesg ", a.dmesg,
+                                 a.lock_stat.empty() ? "" : " --lock-stat ", a.lock_stat),
+                     r, j);
+  std::cout << fmt::format("imported {} module init(s){} -> {}/\n", r.rec.loads.size(),
+                           a.lock_stat.empty() ? "" : " and the " + a.lock_class + " lock figures", a.out);
+  return 0;
+}
+
+} // namespace kmodsim
