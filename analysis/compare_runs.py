@@ -2,7 +2,7 @@
 """Compare several kmodsim runs by their summary.json files.
 
 Writes OUT_DIR/compare.csv (tidy: one row per run, flattened dotted keys) and
-OUT_DIR/compare.png (grouped bars of makespan_s, lock.hold_total_s and
+OUT_DIR/compare.png and compare.svg (grouped bars of makespan_s, lock.hold_total_s and
 lock.wait_total_s per run) and prints a markdown table with the speedup of
 each run against the first one. On a missing or malformed input prints
 `error: <file>: <what>` to stderr and exits 2.
@@ -92,7 +92,7 @@ def plot_compare(df, path):
     ax.set_title("kmodsim runs: makespan and module_mutex hold/wait totals")
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
-    return kio.save(fig, path)
+    return kio.save_png_svg(fig, path)
 
 
 def main():
@@ -105,7 +105,7 @@ def main():
                         help="output folders of `kmodsim run --out RUN_DIR`; "
                              "the first one is the speedup baseline")
     parser.add_argument("-o", "--out", metavar="OUT_DIR", required=True,
-                        help="folder for compare.csv and compare.png")
+                        help="folder for compare.csv, compare.png and compare.svg")
     parser.add_argument("--label-key", default="kernel", metavar="KEY",
                         help="summary key (dotted for nested ones) naming each "
                              "run in the plot and table; ' (N cores)' is "
@@ -116,11 +116,12 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     csv_path = os.path.join(args.out, "compare.csv")
     df.to_csv(csv_path, index=False)
-    png_path = plot_compare(df, os.path.join(args.out, "compare.png"))
+    figures = plot_compare(df, os.path.join(args.out, "compare.png"))
     print(markdown_table(df))
     print()
     print(csv_path)
-    print(png_path)
+    for path in figures:
+        print(path)
 
 
 if __name__ == "__main__":

@@ -39,20 +39,22 @@ class DataError(Exception):
         self.path, self.what = path, what
 
 
-def run_main(main):
-    """Run main(); turn expected failures into `error: <file>: <what>`, exit 2."""
+def run_main(main, status=2):
+    """Run main(); turn expected failures into `error: <file>: <what>` and
+    exit with `status` (2 for plot_run.py and compare_runs.py, 1 for the
+    newer report.py and compare_boot.py)."""
     try:
         main()
     except DataError as e:
-        sys.exit(_fail(f"{e.path}: {e.what}"))
+        sys.exit(_fail(f"{e.path}: {e.what}", status))
     except OSError as e:
         where = e.filename if e.filename is not None else "?"
-        sys.exit(_fail(f"{where}: {e.strerror or e}"))
+        sys.exit(_fail(f"{where}: {e.strerror or e}", status))
 
 
-def _fail(message):
-    print(f"error: {message}", file=sys.stderr)
-    return 2
+def _fail(message, status=2):
+    print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
+    return status
 
 
 def flatten(obj, prefix=""):
@@ -171,3 +173,49 @@ def save(fig, path):
                 metadata=SAVE_METADATA.get(ext))
     plt.close(fig)
     return path
+
+
+def save_png_svg(fig, png_path):
+    """Save a figure as X.png and X.svg side by side (both deterministic);
+    return [png_path, svg_path]."""
+    svg_path = os.path.splitext(png_path)[0] + ".svg"
+    for path in (png_path, svg_path):
+        ext = os.path.splitext(path)[1].lower()
+        fig.savefig(path, dpi=110, bbox_inches="tight",
+                    metadata=SAVE_METADATA.get(ext))
+    plt.close(fig)
+    return [png_path, svg_path]
+
+
+INIT_COLUMNS = ["module", "load_end_s", "init_end_s"]
+
+
+def read_inits(run_dir):
+    """The module inits of a run folder or of a real boot folder written by
+    `kmodsim trace-import` (same modules.csv schema, most columns empty).
+
+    Needs only the columns module, load_end_s (the init function starts) and
+    init_end_s (it returns); task and outcome are used when present. Returns
+    the rows whose init ran (both times present), with numeric times."""
+    path = os.path.join(run_dir, "modules.csv")
+    df = read_csv(path, INIT_COLUMNS, [])
+    for col in ("load_end_s", "init_end_s"):
+        values = pd.to_numeric(df[col], errors="coerce")
+        bad = values.isna() & df[col].notna()
+        if bad.any():
+            row = int(bad.idxmax()) + 2
+            raise DataError(path, f"line {row}: column '{col}' is not a number: "
+                                  f"{df[col].iloc[row - 2]!r}")
+        df[col] = values.astype(float)
+    for col in ("task", "outcome"):
+        if col not in df.columns:
+            df[col] = ""
+    df = df[df["load_end_s"].notna() & df["init_end_s"].notna()].copy()
+    backwards = df["init_end_s"] < df["load_end_s"]
+    if backwards.any():
+        row = int(backwards[backwards].index[0]) + 2
+        raise DataError(path, f"line {row}: init_end_s < load_end_s")
+    if (df["module"] == "").any():
+        row = int(df.index[df["module"] == ""][0]) + 2
+        raise DataError(path, f"line {row}: empty module")
+    return df

@@ -4,7 +4,7 @@
 predict_2009.py DIR   (DIR/sweep/runs.csv, DIR/ablations/runs.csv, DIR/sensitivity/runs.csv: the
                        three `kmodsim sweep`s of experiments/lkml_2009.py)
 Writes DIR/prediction.json, DIR/prediction.png (makespan over cores per kernel) and
-DIR/tornado.png, and prints the tables.
+DIR/tornado.png (each plot also as .svg beside it), and prints the tables.
 
 speedup_pct of one replication = (T_2.6.28 - T_patch) / T_2.6.28 x 100, the same seed (the same
 draws of every uncertain input, the same noise and uevent order) under both kernels.
@@ -22,6 +22,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
+
+plt.rcParams["svg.hashsalt"] = "kmodsim"  # deterministic SVG ids
+SVG_METADATA = {"Creator": None, "Date": None}  # no timestamp in the SVGs
 
 OBSERVED_PCT = 10.0  # Kay Sievers, Feb 2009: "~10% improvement" (DOMAIN.md section 1)
 BASE, PATCH, CLOSED = "linux-2.6.28", "linux-2.6.29-rusty", "linux-2.6.29-rusty-raceclosed"
@@ -128,6 +131,7 @@ def main():
     ax.set_title("lkml-2009: the big lock vs the seed patch")
     fig.tight_layout()
     fig.savefig(os.path.join(d, "prediction.png"), dpi=120)
+    fig.savefig(os.path.join(d, "prediction.svg"), metadata=SVG_METADATA)
     top = tor[:12][::-1]
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(top) + 1.2))
     for i, (n, a, b, _) in enumerate(top):
@@ -139,6 +143,7 @@ def main():
     ax.set_xlabel(f"change of the speedup (points) from {ref:.2f}%: x0.5 (blue), x1.5 (orange)")
     fig.tight_layout()
     fig.savefig(os.path.join(d, "tornado.png"), dpi=120)
+    fig.savefig(os.path.join(d, "tornado.svg"), metadata=SVG_METADATA)
 
     print("\n".join(lines))
     p = pred
@@ -157,7 +162,7 @@ def main():
     print("sensitivity, top 5 (points of speedup at x0.5 / x1.5):")
     for t in p["sensitivity"]["one_at_a_time"][:5]:
         print(f"  {t['input']:55} {t['x0.5']:+6.2f} {t['x1.5']:+6.2f}")
-    print(f"outputs in {d}/ (prediction.json, prediction.png, tornado.png)")
+    print(f"outputs in {d}/ (prediction.json, prediction.png/.svg, tornado.png/.svg)")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 
 Run:  /usr/bin/python3 analysis/test_analysis.py
 Fabricates tiny run folders (hand-known values) in a temp dir and runs both
-scripts as subprocesses with the same interpreter.
+scripts as subprocesses with the same interpreter; the Gantt's lane order,
+lane names and CPU strip are checked in-process on the same folders.
 """
 
 import csv
@@ -19,6 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PLOT = os.path.join(HERE, "plot_run.py")
 COMPARE = os.path.join(HERE, "compare_runs.py")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+FIGURES = ["gantt", "lock", "states"]
 
 TIMELINE_HEADER = "task,uevent,module,step,state,start_s,end_s,cpu"
 MODULES_HEADER = ("module,task,uevent,outcome,requested_s,load_start_s,load_end_s,"
@@ -77,6 +79,18 @@ def run(script, *args):
                           text=True, timeout=300)
 
 
+def run_all(*calls):
+    """Run several (script, *args) at once (the runs are independent); return
+    their CompletedProcess objects in order. Keeps the whole file fast."""
+    procs = [subprocess.Popen([sys.executable, *call], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for call in calls]
+    done = []
+    for proc, call in zip(procs, calls):
+        out, err = proc.communicate(timeout=300)
+        done.append(subprocess.CompletedProcess(call, proc.returncode, out, err))
+    return done
+
+
 class AnalysisTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="kmodsim-analysis-test-")
@@ -94,6 +108,15 @@ class AnalysisTest(unittest.TestCase):
         with open(path, "rb") as f:
             self.assertEqual(f.read(8), PNG_MAGIC, path)
 
+    def assert_svg(self, path):
+        self.assertTrue(os.path.isfile(path), path)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        self.assertTrue(text.startswith("<?xml"), path)
+        self.assertIn("<svg", text)
+        self.assertTrue(text.rstrip().endswith("</svg>"), path)
+        self.assertNotIn("<dc:date>", text)  # no timestamp: deterministic
+
     def assert_clean_error(self, proc, *needles):
         self.assertEqual(proc.returncode, 2, proc.stderr)
         self.assertNotIn("Traceback", proc.stderr)
@@ -101,20 +124,20 @@ class AnalysisTest(unittest.TestCase):
         for needle in needles:
             self.assertIn(needle, proc.stderr)
 
-    def test_plot_run_writes_pngs(self):
+    def test_plot_run_writes_pngs_and_svgs(self):
         proc = run(PLOT, self.big)  # default OUT_DIR is RUN_DIR
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        names = ["gantt.png", "lock.png", "states.png"]
+        names = [f"{n}.{ext}" for n in FIGURES for ext in ("png", "svg")]
         self.assertEqual(proc.stdout.split(), [os.path.join(self.big, n) for n in names])
-        for name in names:
-            self.assert_png(os.path.join(self.big, name))
+        for name in FIGURES:
+            self.assert_png(os.path.join(self.big, name + ".png"))
+            self.assert_svg(os.path.join(self.big, name + ".svg"))
 
     def test_plot_run_out_dir_and_deterministic(self):
         out1, out2 = os.path.join(self.tmp, "o1"), os.path.join(self.tmp, "o2", "x")
-        for out in (out1, out2):
-            proc = run(PLOT, self.big, "-o", out)
+        for proc in run_all((PLOT, self.big, "-o", out1), (PLOT, self.big, "-o", out2)):
             self.assertEqual(proc.returncode, 0, proc.stderr)
-        for name in ["gantt.png", "lock.png", "states.png"]:
+        for name in [f"{n}.{ext}" for n in FIGURES for ext in ("png", "svg")]:
             with open(os.path.join(out1, name), "rb") as a, \
                     open(os.path.join(out2, name), "rb") as b:
                 self.assertEqual(a.read(), b.read(), f"{name} differs between runs")
@@ -135,14 +158,61 @@ class AnalysisTest(unittest.TestCase):
                             "\n".join(tl) + "\n", "\n".join(mods) + "\n")
         proc = run(PLOT, run_dir)
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        for name in ["gantt.png", "lock.png", "states.png"]:
-            self.assert_png(os.path.join(run_dir, name))
+        for name in FIGURES:
+            self.assert_png(os.path.join(run_dir, name + ".png"))
+            self.assert_svg(os.path.join(run_dir, name + ".svg"))
+
+    def test_gantt_lanes_and_cpu_strip(self):
+        # In-process: lane order, lane names and the busy-core counts of the CPU strip.
+        sys.path.insert(0, HERE)
+        sys.dont_write_bytecode = True
+        import kmodsim_io as kio
+        import plot_run
+        timeline, modules = kio.read_timeline(self.big), kio.read_modules(self.big)
+        tasks = plot_run.task_order(timeline)
+        self.assertEqual(tasks, ["udev", "modprobe-1", "modprobe-2"])
+        labels, busy = plot_run.lane_labels(timeline, modules, tasks, with_task=True)
+        self.assertEqual(labels, ["udev", "modprobe-1: a", "modprobe-2: b (eexist)"])
+        self.assertEqual(busy, [True, True, False])
+        # on-CPU intervals: udev user 0-0.2; modprobe-1 user 0.2-0.4, kernel_locked 0.4-1.0;
+        # modprobe-2 user 0.2-0.5, kernel_locked 1.2-1.6
+        times, counts = plot_run.cpu_busy(timeline)
+        total = sum(counts.values())
+        at = {float(t): int(n) for t, n in zip(times, total)}
+        self.assertEqual(at, {0.0: 1, 0.2: 2, 0.4: 2, 0.5: 1, 1.0: 0, 1.2: 1, 1.6: 0})
+        self.assertEqual(list(counts), ["user", "kernel_locked"])
+        self.assertEqual(list(plot_run.cpu_column(timeline)), [0, -1, 0, 0, -1, 1, -1, -1, 1])
+        # More than NAMED_LANES tasks: lanes named by module, later starters below,
+        # dependencies counted, a task with no module and an already loaded one.
+        rows = ["udev,,,,user,0,0.1,0"]
+        mods = []
+        for i in range(70):
+            t, s = f"modprobe-{i}", 0.5 - 0.001 * i  # created in order, started in reverse
+            rows.append(f"{t},{i},dep{i},load,kernel,{s},{s + 0.01},0")
+            rows.append(f"{t},{i},m{i},load,kernel,{s + 0.01},{s + 0.02},0")
+            mods += [f"dep{i},{t},{i},loaded,{s},{s},{s},,0,0,1,0",
+                     f"m{i},{t},{i},{'eexist' if i == 5 else 'loaded'},{s},{s},{s},,0,0,1,0"]
+        rows += ["modprobe-70,70,,,user,0.6,0.7,0", "modprobe-71,71,m1,,user,0.6,0.7,0"]
+        many = write_run(os.path.join(self.tmp, "named"), summary("k", 1, 0, 0, 1, 0),
+                         "\n".join(rows) + "\n", "\n".join(mods) + "\n")
+        timeline, modules = kio.read_timeline(many), kio.read_modules(many)
+        tasks = plot_run.task_order(timeline)
+        self.assertEqual(tasks[:3], ["udev", "modprobe-69", "modprobe-68"])
+        self.assertEqual(tasks[-2:], ["modprobe-70", "modprobe-71"])
+        labels, busy = plot_run.lane_labels(timeline, modules, tasks, with_task=False)
+        self.assertEqual(labels[1], "m69 +1")
+        self.assertEqual(labels[tasks.index("modprobe-5")], "m5 +1 (eexist)")
+        self.assertEqual(labels[-2:], ["modprobe-70: no module", "m1 (already loaded)"])
+        self.assertEqual(busy[-2:], [False, False])
 
     def test_compare_csv_and_table(self):
         out = os.path.join(self.tmp, "cmp")
         proc = run(COMPARE, self.big, self.fine, "-o", out)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assert_png(os.path.join(out, "compare.png"))
+        self.assert_svg(os.path.join(out, "compare.svg"))
+        self.assertEqual(proc.stdout.split()[-3:], [os.path.join(out, n) for n in
+                                                     ("compare.csv", "compare.png", "compare.svg")])
         with open(os.path.join(out, "compare.csv"), newline="") as f:
             rows = list(csv.DictReader(f))
         self.assertEqual([r["run_dir"] for r in rows], [self.big, self.fine])
@@ -174,21 +244,22 @@ class AnalysisTest(unittest.TestCase):
 
     def test_missing_file(self):
         os.remove(os.path.join(self.big, "timeline.csv"))
-        self.assert_clean_error(run(PLOT, self.big), "timeline.csv", "not found")
         os.remove(os.path.join(self.fine, "summary.json"))
-        self.assert_clean_error(run(COMPARE, self.big, self.fine, "-o", self.tmp),
-                                os.path.join(self.fine, "summary.json"), "not found")
+        plot, compare = run_all((PLOT, self.big), (COMPARE, self.big, self.fine, "-o", self.tmp))
+        self.assert_clean_error(plot, "timeline.csv", "not found")
+        self.assert_clean_error(compare, os.path.join(self.fine, "summary.json"), "not found")
 
     def test_missing_column(self):
         with open(os.path.join(self.big, "modules.csv"), "w") as f:
             f.write(MODULES_HEADER.replace(",lock_hold_s", "") + "\n")
-        self.assert_clean_error(run(PLOT, self.big), "modules.csv", "lock_hold_s")
         # timeline.csv without its "state" column (header and rows consistent).
         rows = [",".join(r.split(",")[:4] + r.split(",")[5:])
                 for r in TIMELINE_ROWS.splitlines()]
         with open(os.path.join(self.fine, "timeline.csv"), "w") as f:
             f.write(TIMELINE_HEADER.replace(",state", "") + "\n" + "\n".join(rows) + "\n")
-        self.assert_clean_error(run(PLOT, self.fine), "timeline.csv", "state")
+        big, fine = run_all((PLOT, self.big), (PLOT, self.fine))
+        self.assert_clean_error(big, "modules.csv", "lock_hold_s")
+        self.assert_clean_error(fine, "timeline.csv", "state")
 
     def test_ragged_csv(self):
         with open(os.path.join(self.big, "timeline.csv"), "a") as f:
@@ -198,14 +269,14 @@ class AnalysisTest(unittest.TestCase):
     def test_malformed_values(self):
         with open(os.path.join(self.big, "timeline.csv"), "a") as f:
             f.write("modprobe-3,2,c,,user,abc,1.0,0\n")
-        self.assert_clean_error(run(PLOT, self.big), "timeline.csv", "start_s")
         with open(os.path.join(self.fine, "summary.json"), "w") as f:
             f.write("{not json")
-        self.assert_clean_error(run(COMPARE, self.fine, "-o", self.tmp),
-                                "summary.json", "JSON")
-        write_run(self.fine, {"kernel": "k", "cores": 1})
-        self.assert_clean_error(run(COMPARE, self.fine, "-o", self.tmp),
-                                "summary.json", "makespan_s")
+        third = write_run(os.path.join(self.tmp, "third"), {"kernel": "k", "cores": 1})
+        plot, bad_json, no_key = run_all((PLOT, self.big), (COMPARE, self.fine, "-o", self.tmp),
+                                         (COMPARE, third, "-o", self.tmp))
+        self.assert_clean_error(plot, "timeline.csv", "start_s")
+        self.assert_clean_error(bad_json, "summary.json", "JSON")
+        self.assert_clean_error(no_key, "summary.json", "makespan_s")
 
 
 if __name__ == "__main__":

@@ -68,6 +68,10 @@ class PredictTest(unittest.TestCase):
             self.assertAlmostEqual(top["x0.5"], 0.0, places=6)
             for png in ("prediction.png", "tornado.png"):
                 self.assertTrue(os.path.getsize(os.path.join(d, png)) > 1000)
+                with open(os.path.join(d, png[:-4] + ".svg")) as f:  # the SVG beside each PNG
+                    svg = f.read()
+                self.assertIn("<svg", svg)
+                self.assertNotIn("<dc:date>", svg)
 
     def test_missing_or_malformed_input_is_one_line(self):
         with tempfile.TemporaryDirectory() as d:
