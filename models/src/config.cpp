@@ -4,6 +4,8 @@
 // reaches the user unwrapped.
 #include "config_doc.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -173,6 +175,33 @@ std::shared_ptr<PreparedScenario> prepare_impl(const std::string& file, const st
   return prep;
 }
 
+/// Duplicate requests: a uevent with `repeat: K` (K per CPU with `per_cpu`) becomes K copies,
+/// the first under its own name, the others named device#k, in place.
+void expand_uevents(Workload& w, int cores, const Reader& r) {
+  long long total = 0;
+  for (const auto& u : w.uevents)
+    total += u.repeat * (u.per_cpu ? cores : 1);
+  if (total == static_cast<long long>(w.uevents.size()))
+    return;
+  if (total > limits::kMaxUevents)
+    r.child("workload").fail(fmt::format("the uevents' repeats come to {} requests on {} cores (at most {})", total,
+                                         cores, limits::kMaxUevents));
+  std::vector<Uevent> out;
+  out.reserve(static_cast<size_t>(total));
+  for (const auto& u : w.uevents) {
+    const long n = u.repeat * (u.per_cpu ? cores : 1);
+    for (long k = 0; k < n; ++k) {
+      Uevent c = u;
+      c.repeat = 1;
+      c.per_cpu = false;
+      if (k > 0)
+        c.device += "#" + std::to_string(k);
+      out.push_back(std::move(c));
+    }
+  }
+  w.uevents = std::move(out);
+}
+
 Scenario build_impl(const PreparedScenario& prep, std::optional<std::uint64_t> seed) {
   const std::string& file = prep.file;
   const Doc& doc = prep.doc;
@@ -204,8 +233,9 @@ Scenario build_impl(const PreparedScenario& prep, std::optional<std::uint64_t> s
   s.kernel = read_kernel(r.child("kernel"), s.calibration);
   s.workload = read_workload(r.child("workload"), s.variability.sample_coefficients, s.seed);
   apply_module_init(s);
+  expand_uevents(s.workload, s.machine.cores, r);
   if (r.has("userspace"))
-    s.userspace = read_userspace(r.child("userspace"), s.calibration);
+    s.userspace = read_userspace(r.child("userspace"), s.calibration, s.machine);
   if (r.has("outputs"))
     s.outputs = read_outputs(r.child("outputs"));
   return s;

@@ -124,7 +124,7 @@ Workload read_workload(const Reader& r, bool sample = false, std::uint64_t seed 
 /// the value unless `sampled` (a resolved config holds draws).
 Coefficient read_uncertain(const Reader& r, const std::string& key, const limits::Range& range, bool sampled,
                            double def = 0.0, bool need_source = true);
-Userspace read_userspace(const Reader& r, const Calibration& cal);
+Userspace read_userspace(const Reader& r, const Calibration& cal, const Machine& machine);
 Variability read_variability(const Reader& r);
 Outputs read_outputs(const Reader& r);
 

@@ -123,7 +123,7 @@ CostExpr read_cost(const Reader& r, const Calibration& cal) {
 // --- machine ---------------------------------------------------------------------------------
 
 Machine read_machine(const Reader& r) {
-  r.allow_keys({"schema_version", "name", "description", "cores", "speed", "disk", "scheduler"});
+  r.allow_keys({"schema_version", "name", "description", "cores", "ram_mb", "speed", "disk", "scheduler"});
   check_schema(r);
   Machine m;
   m.name = r.get_string("name", "machine");
@@ -131,6 +131,7 @@ Machine read_machine(const Reader& r) {
   r.required("cores");
   m.cores = static_cast<int>(r.get_int("cores", 0, 1, limits::kMaxCores));
   m.speed = r.get_ranged("speed", 1.0, limits::kSpeed);
+  m.ram_mb = r.get_double("ram_mb", 0.0, 0.0, 1e12);
   if (r.has("disk")) {
     Reader d = r.child("disk");
     d.allow_keys({"read_mbps", "latency_ms"});
@@ -377,9 +378,11 @@ Workload read_workload(const Reader& r, bool sample, std::uint64_t seed) {
     ev.expect_seq(limits::kMaxUevents);
     for (size_t i = 0; i < ev.size(); ++i) {
       Reader e = ev.at(i);
-      e.allow_keys({"device", "module"});
+      e.allow_keys({"device", "module", "repeat", "per_cpu"});
       Uevent u;
       u.device = e.get_string("device", "");
+      u.repeat = static_cast<long>(e.get_int("repeat", 1, 1, limits::kMaxUevents));
+      u.per_cpu = e.get_bool("per_cpu", false);
       u.module = e.has("module") ? e.child("module").as_string() : "";
       u.loc = {r.doc().origin(e.path()), e.node().Mark().line + 1, e.node().Mark().column + 1};
       if (!u.module.empty() && !index.count(u.module)) {
@@ -407,13 +410,43 @@ Workload read_workload(const Reader& r, bool sample, std::uint64_t seed) {
 
 // --- userspace, variability ------------------------------------------------------------------
 
-Userspace read_userspace(const Reader& r, const Calibration& cal) {
+/// udevd's limit on workers of an era (DOMAIN.md section 3), resolved against the machine.
+int udev_children_max(const Reader& c, const Machine& m) {
+  const std::string f = c.as_string();
+  if (!f.empty() && std::all_of(f.begin(), f.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+    return static_cast<int>(c.as_int()); // a number (range-checked by the caller)
+  static const std::vector<std::string> names = {"udev-2009", "udev-worker", "systemd-2015", "systemd"};
+  if (std::find(names.begin(), names.end(), f) == names.end())
+    c.fail_unknown(f, names);
+  auto need_ram = [&] {
+    if (m.ram_mb <= 0)
+      c.fail("the '" + f + "' formula needs the machine's memory: set machine.ram_mb");
+    return m.ram_mb;
+  };
+  if (f == "udev-2009") // old udevd: UDEVD_MAX_CHILDS
+    return 64;
+  if (f == "udev-worker") // worker-based udevd: 128 + RAM_MB / 8
+    return static_cast<int>(128 + need_ram() / 8);
+  if (f == "systemd-2015") // systemd-udevd ~2015: 8 + 2 x CPUs
+    return 8 + 2 * m.cores;
+  // systemd-udevd today (src/udev/udev-manager.c): MIN3(2 x CPUs + 16, MAX(RAM / 128 MiB, 10),
+  // WORKER_NUM_MAX = 2048)
+  const double mem_limit = std::max(std::floor(need_ram() / 128), 10.0);
+  return static_cast<int>(std::min({2.0 * m.cores + 16, mem_limit, 2048.0}));
+}
+
+Userspace read_userspace(const Reader& r, const Calibration& cal, const Machine& machine) {
   r.allow_keys({"udev", "modprobe"});
   Userspace u;
   if (r.has("udev")) {
     Reader d = r.child("udev");
     d.allow_keys({"children_max", "event_us", "spawn_us"});
-    u.udev.children_max = static_cast<int>(d.get_int("children_max", 64, 1, 10000000));
+    if (d.has("children_max")) {
+      const int n = udev_children_max(d.child("children_max"), machine);
+      if (n < 1 || n > 10000000)
+        d.child("children_max").fail("must be 1 to 10^7, got " + std::to_string(n));
+      u.udev.children_max = n;
+    }
     u.udev.event_us = get_cost_scalar(d, "event_us", cal, 0.0);
     u.udev.spawn_us = get_cost_scalar(d, "spawn_us", cal, 0.0);
   }

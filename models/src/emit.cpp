@@ -117,6 +117,8 @@ std::string to_yaml(const Scenario& s) {
   e << YAML::Key << "machine" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "name" << YAML::Value << m.name;
   e << YAML::Key << "cores" << YAML::Value << m.cores;
+  if (m.ram_mb > 0) // listed only when given: configs from before the field stay byte-identical
+    e << YAML::Key << "ram_mb" << YAML::Value << num(m.ram_mb);
   e << YAML::Key << "speed" << YAML::Value << num(m.speed);
   e << YAML::Key << "disk" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "read_mbps" << YAML::Value
     << num(m.disk.read_mbps) << YAML::Key << "latency_ms" << YAML::Value << num(m.disk.latency_ms) << YAML::EndMap;

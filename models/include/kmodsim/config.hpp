@@ -31,6 +31,7 @@ struct Machine {
   std::string name;
   std::string description;
   int cores = 1;
+  double ram_mb = 0;  ///< memory, MiB (0: not given; udev children_max formulas need it)
   double speed = 1.0; ///< CPU speed relative to the calibration's reference machine
   struct Disk {
     double read_mbps = 0.0;  ///< sequential read bandwidth, MB/s (10^6 bytes); 0 = infinitely fast
@@ -192,7 +193,8 @@ const char* to_string(LoadedCheck c);
 
 struct Userspace {
   struct Udev {
-    int children_max = 64;   ///< at most this many modprobe children at once
+    int children_max = 64;   ///< at most this many modprobe children at once (a number, or a
+                             ///< formula of an era resolved against the machine: udev_children_max)
     double event_us = 0.0;   ///< udevd CPU per uevent (rule matching)
     double spawn_us = 0.0;   ///< udevd CPU to fork+exec one child
   } udev;

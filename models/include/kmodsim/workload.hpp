@@ -44,6 +44,11 @@ struct Uevent {
   std::string device;
   std::string module; ///< empty: the alias matched no module
   SourceLoc loc;
+  /// Duplicate requests: the uevent is sent `repeat` times (per CPU with `per_cpu`, as udev asks
+  /// for a CPU-frequency module once per CPU on many-CPU machines: DOMAIN.md section 4). The
+  /// loader expands them (copies named device#k) once the machine's cores are known.
+  long repeat = 1;
+  bool per_cpu = false;
 };
 
 struct Workload {
