@@ -156,7 +156,7 @@ constexpr int kMaxGroupDepth = 8; // the simulator interprets groups recursively
 Step read_step(const Reader& r, const Calibration& cal, LockKind enclosing, int depth = 0) {
   if (depth >= kMaxGroupDepth)
     r.fail("groups nest deeper than " + std::to_string(kMaxGroupDepth) + " levels");
-  r.allow_keys({"name", "lock", "repeat", "effect", "cost", "wait", "steps", "only_if"});
+  r.allow_keys({"name", "lock", "repeat", "effect", "cost", "wait", "steps", "only_if", "wait_unlocked"});
   Step s;
   s.name = r.required("name").as_string();
   if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
@@ -177,7 +177,12 @@ Step read_step(const Reader& r, const Calibration& cal, LockKind enclosing, int 
   s.repeat = r.get_enum("repeat", Repeat::once, {Repeat::once, Repeat::per_undef_symbol, Repeat::per_export, Repeat::per_cpu});
   s.effect = r.get_enum("effect", Effect::none,
                         {Effect::none, Effect::duplicate_check, Effect::sysfs_claim, Effect::resolve_symbol, Effect::verify_exports,
-                         Effect::list_add, Effect::init, Effect::live});
+                         Effect::list_add, Effect::init, Effect::live, Effect::add_unformed, Effect::idempotent});
+  s.wait_unlocked = r.get_bool("wait_unlocked", false);
+  if (s.wait_unlocked && s.effect != Effect::resolve_symbol)
+    r.child("wait_unlocked").fail("wait_unlocked applies to a resolve_symbol step only");
+  if ((s.effect == Effect::add_unformed || s.effect == Effect::idempotent) && s.repeat != Repeat::once)
+    r.fail(std::string("effect ") + to_string(s.effect) + " runs once");
   if (s.lock == LockKind::module_mutex && enclosing == LockKind::module_mutex)
     r.child("lock").fail("module_mutex is already held by an enclosing group (it is not recursive)");
   if (r.has("cost"))
@@ -233,7 +238,7 @@ Kernel read_kernel(const Reader& r, const Calibration& cal) {
   std::map<Effect, int> n;
   count_effects(k.init_module, n);
   for (Effect e : {Effect::duplicate_check, Effect::sysfs_claim, Effect::list_add, Effect::init, Effect::live,
-                   Effect::verify_exports})
+                   Effect::verify_exports, Effect::add_unformed, Effect::idempotent})
     if (n[e] > 1)
       steps.fail(std::string("effect ") + to_string(e) + " appears " + std::to_string(n[e]) + " times (at most once)");
   for (Effect e : {Effect::list_add, Effect::init, Effect::live})

@@ -48,6 +48,8 @@ void emit_steps(YAML::Emitter& e, const std::vector<Step>& steps) {
         e << YAML::Key << "wait" << YAML::Value;
         emit_cost(e, s.wait);
       }
+      if (s.wait_unlocked) // listed only when set: configs from before it stay byte-identical
+        e << YAML::Key << "wait_unlocked" << YAML::Value << true;
     } else {
       e << YAML::Key << "steps" << YAML::Value;
       emit_steps(e, s.steps);

@@ -1,5 +1,8 @@
 #include "kmodsim/estimate.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 namespace kmodsim {
 
 Features module_features(const Module& m, const LoadState& state) {
@@ -17,6 +20,7 @@ Features module_features(const Module& m, const LoadState& state) {
   f[Feature::symtab_entries] = static_cast<double>(state.symtab_entries);
   f[Feature::loaded_modules] = static_cast<double>(state.loaded_modules);
   f[Feature::cpus] = state.cores;
+  f[Feature::log2_symtab_entries] = std::log2(std::max<double>(1.0, static_cast<double>(state.symtab_entries)));
   return f;
 }
 

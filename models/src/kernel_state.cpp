@@ -5,7 +5,8 @@
 namespace kmodsim {
 
 KernelState::KernelState(const Workload& w)
-    : w_(w), state_(w.modules.size(), ModState::absent), linking_(w.modules.size(), 0), sysfs_(w.modules.size(), 0), deps_(w.modules.size()),
+    : w_(w), state_(w.modules.size(), ModState::absent), linking_(w.modules.size(), 0), sysfs_(w.modules.size(), 0),
+      unformed_(w.modules.size(), 0), in_flight_(w.modules.size(), 0), deps_(w.modules.size()),
       symtab_(w.kernel_exports) {
   std::unordered_map<std::string, size_t> index;
   for (size_t i = 0; i < w.modules.size(); ++i)

@@ -20,9 +20,9 @@ const char* to_string(SchedulerModel m) {
 }
 
 namespace {
-constexpr std::array<const char*, 13> kFeatureNames = {
-    "constant", "size_kb",   "core_kb",        "init_kb",        "file_kb", "undef_symbols", "dep_symbols",
-    "relocations", "exports", "percpu_kb", "symtab_entries", "loaded_modules", "cpus"};
+constexpr std::array<const char*, 14> kFeatureNames = {
+    "constant",    "size_kb", "core_kb",   "init_kb",        "file_kb",        "undef_symbols", "dep_symbols",
+    "relocations", "exports", "percpu_kb", "symtab_entries", "loaded_modules", "cpus",          "log2_symtab_entries"};
 }
 
 const char* to_string(Feature f) { return kFeatureNames.at(static_cast<size_t>(f)); }
@@ -80,6 +80,10 @@ const char* to_string(Effect e) {
     return "init";
   case Effect::live:
     return "live";
+  case Effect::add_unformed:
+    return "add_unformed";
+  case Effect::idempotent:
+    return "idempotent";
   }
   return "?";
 }

@@ -25,11 +25,13 @@ struct BootProgram::LoadCtx {
   bool claimed = false;  ///< owns /sys/module/<name>
   bool listed = false;   ///< this copy went on the list
   bool double_load = false;
+  bool named = false;  ///< took the name at add_unformed
+  bool flying = false; ///< passed the idempotent check
 };
 
 BootProgram::BootProgram(const Scenario& s, Platform& p, Recorder& rec, double max_sim_time_s, std::int64_t max_steps)
     : sc_(s), w_(s.workload), plat_(p), rec_(rec), max_sim_time_s_(max_sim_time_s), max_steps_(max_steps), ks_(w_),
-      graph_(w_), live_waiters_(w_.modules.size()) {
+      graph_(w_), live_waiters_(w_.modules.size()), finish_waiters_(w_.modules.size()) {
   for (size_t i = 0; i < w_.modules.size(); ++i)
     index_.emplace(w_.modules[i].name, i);
   load_order_.resize(w_.modules.size());
@@ -253,6 +255,13 @@ Outcome BootProgram::init_module(Proc& t, size_t m, long ev) {
   Outcome o = exec_steps(t, sc_.kernel.init_module, c);
   if (o != Outcome::loaded && o != Outcome::eexist && !c.listed && !c.double_load)
     ks_.abandon(m, c.linking, c.claimed);
+  if (c.named || c.flying) { // the load ended: loaders waiting for it look again
+    if (c.named)
+      ks_.release_name(m);
+    if (c.flying)
+      ks_.end_flight(m);
+    wake_all(finish_waiters_[m]);
+  }
   if (o == Outcome::loaded && c.double_load)
     o = Outcome::double_load;
   return o;
@@ -317,7 +326,7 @@ Outcome BootProgram::exec_leaf(Proc& t, const Step& s, std::int64_t rep, LoadCtx
   case Effect::resolve_symbol: {
     ResolveResult r = ks_.resolve(c.m, rep);
     if (r == ResolveResult::wait_owner) {
-      if (!wait_until_live(t, static_cast<size_t>(ks_.symbol_owner(c.m, rep))))
+      if (!wait_until_live(t, static_cast<size_t>(ks_.symbol_owner(c.m, rep)), s.wait_unlocked))
         return Outcome::failed_dep_timeout;
     } else if (r == ResolveResult::unknown_symbol) {
       if (plat_.debug_enabled())
@@ -347,10 +356,29 @@ Outcome BootProgram::exec_leaf(Proc& t, const Step& s, std::int64_t rep, LoadCtx
   case Effect::live:
     if (c.listed) {
       ks_.mark_live(c.m);
-      for (Proc* w : live_waiters_[c.m])
-        plat_.post(*w);
-      live_waiters_[c.m].clear();
+      wake_all(live_waiters_[c.m]);
+      wake_all(finish_waiters_[c.m]);
     }
+    break;
+  case Effect::add_unformed: // 3.8 add_unformed_module: wait while another loader has the name
+    while (true) {
+      if (ks_.state(c.m) == ModState::live)
+        return Outcome::eexist;
+      if (ks_.unformed(c.m) == 0 && ks_.state(c.m) == ModState::absent)
+        break;
+      wait_finished(t, c.m, "load of " + w_.modules[c.m].name + " by another loader (add_unformed_module)");
+    }
+    ks_.take_name(c.m);
+    c.named = true;
+    break;
+  case Effect::idempotent: // 6.4 idempotent finit_module: the first call's result, no work of our own
+    if (ks_.in_flight(c.m) > 0) {
+      while (ks_.in_flight(c.m) > 0)
+        wait_finished(t, c.m, "load of " + w_.modules[c.m].name + " by another loader (idempotent finit_module)");
+      return Outcome::eexist;
+    }
+    ks_.begin_flight(c.m);
+    c.flying = true;
     break;
   }
   if (!s.wait.empty())
@@ -358,8 +386,45 @@ Outcome BootProgram::exec_leaf(Proc& t, const Step& s, std::int64_t rep, LoadCtx
   return Outcome::loaded;
 }
 
+void BootProgram::wake_all(std::vector<Proc*>& waiters) {
+  // Emptied before the first post: a post may run the woken process at once (SimGrid runs it
+  // before its waker), and it may queue itself again on the same list.
+  std::vector<Proc*> woken;
+  woken.swap(waiters);
+  for (Proc* w : woken)
+    plat_.post(*w);
+}
+
+/// Sleeps until a load of `m` ends or `m` goes live, with module_mutex released if held (as
+/// add_unformed_module and the 6.4 idempotent wait do); holds it again on return.
+void BootProgram::wait_finished(Proc& t, size_t m, const std::string& what) {
+  const bool relock = t.holds_lock;
+  if (relock)
+    plat_.unlock(t);
+  finish_waiters_[m].push_back(&t);
+  t.waiting_for = what;
+  plat_.cpu_block(t);
+  rec_.set_state(t.id, State::dep_wait, plat_.now(), -1, t.module, t.step);
+  plat_.wait(t, 0);
+  t.waiting_for.clear();
+  plat_.cpu_wake(t);
+  if (relock)
+    plat_.lock(t);
+}
+
 /// use_module: the owner of a symbol is still in its init function; wait for it (holding
-/// whatever the step holds, as 2.6.28-2.6.32 did), up to use_module_timeout_s.
+/// whatever the step holds, as 2.6.28-2.6.34 did, or with module_mutex released when the step
+/// says wait_unlocked, as 2.6.35+), up to use_module_timeout_s.
+bool BootProgram::wait_until_live(Proc& t, size_t owner, bool unlocked) {
+  const bool relock = unlocked && t.holds_lock;
+  if (relock)
+    plat_.unlock(t);
+  const bool ok = wait_until_live(t, owner);
+  if (relock)
+    plat_.lock(t);
+  return ok;
+}
+
 bool BootProgram::wait_until_live(Proc& t, size_t owner) {
   live_waiters_[owner].push_back(&t);
   t.waiting_for = "init of module " + w_.modules[owner].name;

@@ -4,7 +4,8 @@
 //   - the run finishes (no SimulationError, crash, sanitizer report or hang);
 //   - accounting: every load attempt has exactly one outcome; nothing loads twice except a
 //     counted double_load race; no more modules load than modprobe asked for;
-//   - the 2.6.28 big lock has no races: every requested module (and its dependencies) loads;
+//   - the 2.6.28 big lock, and 3.8+ (a duplicate waits for the first), have no races: every
+//     requested module (and its dependencies) loads;
 //   - capacity: CPU busy time <= makespan x cores; lock hold <= makespan; hold >= locked work;
 //   - bounds: makespan >= lower bound, lock work, CPU work / cores;
 //   - conservation: CPU busy = the work the program asked for + spinning; lock hold = locked
@@ -97,13 +98,18 @@ std::string run_case(const Scenario& s) {
     check(n == 1, "module " + s.workload.modules[m].name + " loaded " + std::to_string(n) + " times");
   const auto want = requested(s.workload);
   check(r.modules_loaded <= static_cast<std::int64_t>(want.size()), "more modules loaded than requested");
-  if (s.kernel.name == "linux-2.6.28")
+  // 3.8+ make a duplicate loader wait for the first (add_unformed_module): no races either
+  if (s.kernel.name == "linux-2.6.28" || s.kernel.name == "linux-3.8" || s.kernel.name == "linux-4.10" ||
+      s.kernel.name == "linux-6.4")
     check(r.failures == 0 && r.modules_loaded == static_cast<std::int64_t>(want.size()),
           fmt::format("big lock: {} of {} requested modules loaded, {} failures", r.modules_loaded, want.size(),
                       r.failures));
   check(r.cpu_busy_s <= r.makespan * s.machine.cores + eps, "CPU busy time exceeds makespan x cores");
   check(r.lock_hold_total <= r.makespan + eps, "lock held longer than the run");
-  check(r.lock_hold_total + eps >= r.locked_work_s, "lock hold shorter than the work done under it");
+  // SimGrid ends each activity within its timing precision (1e-9 s) of the exact instant: over
+  // thousands of tiny holds (binary-search lookups) the sums may differ by that much per hold
+  const double eps_hold = eps + 1e-9 * static_cast<double>(r.lock_acquisitions);
+  check(r.lock_hold_total + eps_hold >= r.locked_work_s, "lock hold shorter than the work done under it");
   check(r.lock_wait_max <= r.makespan + eps, "a lock wait longer than the run");
   // bounds: the makespan respects each (simulate() also refuses a run below their maximum)
   check(r.makespan + eps + 1e-5 * r.lower_bound_s >= r.lower_bound_s, "makespan below the lower bound");
@@ -119,7 +125,7 @@ std::string run_case(const Scenario& s) {
   // or (handoff) was being woken with the lock already its own
   const double residual = r.lock_hold_total - r.locked_work_s - r.holder_preempted_s - r.locked_off_cpu_s -
                           r.handoff_wakeup_s;
-  check(std::fabs(residual) <= 1e-9 + 1e-6 * r.lock_hold_total,
+  check(std::fabs(residual) <= eps_hold + 1e-6 * r.lock_hold_total,
         fmt::format("lock hold {:.9f} s != locked work {:.9f} + holder preempted {:.9f} + off CPU {:.9f} + handoff "
                     "wake-ups {:.9f} s", r.lock_hold_total, r.locked_work_s, r.holder_preempted_s,
                     r.locked_off_cpu_s, r.handoff_wakeup_s));

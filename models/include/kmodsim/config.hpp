@@ -60,6 +60,7 @@ enum class Feature {
   symtab_entries, ///< machine state: kernel exports + exports of every module on the module list
   loaded_modules, ///< machine state: modules on the module list
   cpus,           ///< machine state: number of (possible) CPUs
+  log2_symtab_entries, ///< log2 of symtab_entries: the steps of a binary search (3.0+)
 };
 const char* to_string(Feature f);
 /// Parses a feature name; throws std::invalid_argument listing the valid names.
@@ -68,7 +69,7 @@ std::vector<std::string> feature_names();
 
 /// Values of every feature for one evaluation.
 struct Features {
-  double v[13] = {};
+  double v[14] = {};
   double& operator[](Feature f) { return v[static_cast<int>(f)]; }
   double operator[](Feature f) const { return v[static_cast<int>(f)]; }
 };
@@ -106,6 +107,13 @@ enum class Effect {
   list_add,        ///< list_add_rcu: the module becomes visible (state COMING)
   init,            ///< the module's own init function runs (cpu + wait from the workload)
   live,            ///< state LIVE: waiters in use_module are woken
+  /// add_unformed_module (3.8+): the name is taken early; a second loader of a name still
+  /// loading (unformed or coming) waits for the first (module_mutex released) and then gets
+  /// EEXIST if it went live, or takes the name if the first gave up
+  add_unformed,
+  /// idempotent finit_module (6.4+): a second call for a module whose load is in flight waits
+  /// for it before doing anything and returns its result (success)
+  idempotent,
 };
 enum class Preemption { voluntary, full };
 const char* to_string(LockKind k);
@@ -123,6 +131,9 @@ struct Step {
   bool has_only_if = false;
   Feature only_if = Feature::constant; ///< the step runs only when this feature is > 0
   std::vector<Step> steps; ///< a group: its lock is held across all sub-steps (one acquisition)
+  /// resolve_symbol: wait for a COMING owner with module_mutex released (9bea7f2, 2.6.35), not
+  /// holding it as use_module did in 2.6.28-2.6.34
+  bool wait_unlocked = false;
   SourceLoc loc;
 };
 

@@ -57,6 +57,21 @@ public:
   /// duplicate check; `claimed`: it owned the sysfs name.
   void abandon(size_t m, bool linking, bool claimed);
 
+  /// Loads of `m` past an add_unformed step (3.8: the name is taken) and not yet ended.
+  int unformed(size_t m) const { return unformed_[m]; }
+  void take_name(size_t m) { unformed_[m]++; }
+  void release_name(size_t m) {
+    if (unformed_[m] > 0)
+      unformed_[m]--;
+  }
+  /// Loads of `m` past an idempotent step (6.4) and not yet ended.
+  int in_flight(size_t m) const { return in_flight_[m]; }
+  void begin_flight(size_t m) { in_flight_[m]++; }
+  void end_flight(size_t m) {
+    if (in_flight_[m] > 0)
+      in_flight_[m]--;
+  }
+
   const RaceCounters& races() const { return races_; }
 
 private:
@@ -64,6 +79,7 @@ private:
   std::vector<ModState> state_;
   std::vector<int> linking_; ///< loaders past the duplicate check and not yet listed
   std::vector<char> sysfs_;  ///< /sys/module/<name> exists
+  std::vector<int> unformed_, in_flight_;
   std::vector<std::vector<size_t>> deps_;
   std::int64_t symtab_ = 0;
   std::int64_t listed_ = 0;

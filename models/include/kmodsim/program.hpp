@@ -124,6 +124,9 @@ private:
   Outcome exec_steps(Proc& t, const std::vector<Step>& steps, LoadCtx& c);
   Outcome exec_leaf(Proc& t, const Step& s, std::int64_t rep, LoadCtx& c);
   bool wait_until_live(Proc& t, size_t owner);
+  bool wait_until_live(Proc& t, size_t owner, bool unlocked);
+  void wait_finished(Proc& t, size_t m, const std::string& what);
+  void wake_all(std::vector<Proc*>& waiters);
   void off_cpu(Proc& t, State st, double seconds);
   /// CPU work through the platform, counted.
   void cpu(Proc& t, double us, Mode mode);
@@ -143,6 +146,7 @@ private:
   DepGraph graph_;
   std::vector<std::vector<size_t>> load_order_; ///< per module, what modprobe loads
   std::vector<std::vector<Proc*>> live_waiters_;
+  std::vector<std::vector<Proc*>> finish_waiters_; ///< per module: loaders waiting for a load of it to end
   std::unordered_map<std::string, size_t> index_;
   std::unordered_map<const Step*, std::uint32_t> step_ids_;
   std::vector<Proc*> procs_;
