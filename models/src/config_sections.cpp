@@ -418,8 +418,12 @@ Workload read_workload(const Reader& r, bool sample, std::uint64_t seed) {
 /// udevd's limit on workers of an era (DOMAIN.md section 3), resolved against the machine.
 int udev_children_max(const Reader& c, const Machine& m) {
   const std::string f = c.as_string();
-  if (!f.empty() && std::all_of(f.begin(), f.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
-    return static_cast<int>(c.as_int()); // a number (range-checked by the caller)
+  if (!f.empty() && (f[0] == '-' || f[0] == '+' || (f[0] >= '0' && f[0] <= '9'))) {
+    const long long n = c.as_int(); // a number: not an integer is an error there
+    if (n < 1 || n > 10000000)
+      c.fail("must be 1 to 10^7, got " + std::to_string(n));
+    return static_cast<int>(n);
+  }
   static const std::vector<std::string> names = {"udev-2009", "udev-worker", "systemd-2015", "systemd"};
   if (std::find(names.begin(), names.end(), f) == names.end())
     c.fail_unknown(f, names);
