@@ -113,6 +113,10 @@ nlohmann::ordered_json make_summary(const Scenario& s, const Results& r, const s
   j["cpu"] = {{"busy_s", round9(r.cpu_busy_s)},
               {"utilization", span > 0 ? round9(r.cpu_busy_s / (span * s.machine.cores)) : 0.0}};
   j["bounds"] = {{"lower_s", round9(r.lower_bound_s)}, {"lock_work_s", round9(r.locked_work_s)}};
+  if (!r.rec.vmalloc.empty() || r.enomem > 0) // the kernel's steps take module area
+    j["vmalloc"] = {{"area_mb", s.machine.module_area_mb},
+                    {"peak_mb", round9(r.vmalloc_peak_kb / 1024.0)},
+                    {"enomem_failures", r.enomem}};
   j["analytic"] = analytic_json(s, analyze(s, plan_boot(s)), &r);
   j["config_sha256"] = config_sha256;
   j["kmodsim_version"] = KMODSIM_VERSION;
@@ -139,8 +143,8 @@ std::string human_summary(const nlohmann::ordered_json& j) {
 namespace {
 
 constexpr const char* kMarker = ".kmodsim-run"; ///< marks a folder as kmodsim's own
-const char* const kOutputs[] = {"summary.json", "config.yaml",   "modules.csv",   "timeline.csv",
-                                "trace.json",   "dmesg.txt",     "lock_stat.txt", kMarker};
+const char* const kOutputs[] = {"summary.json",  "config.yaml", "modules.csv",   "timeline.csv", "trace.json",
+                                "dmesg.txt",     "lock_stat.txt", "vmalloc.csv", kMarker};
 
 /// A temporary file kmodsim itself leaves behind when a run is killed mid-write.
 bool own_temp_file(const std::string& name) {
@@ -254,6 +258,16 @@ void write_outputs(const std::string& dir_s, const Scenario& s, const std::strin
     });
   } else {
     remove_output(dir / "timeline.csv"); // a stale one from an earlier run would mislead
+  }
+  if (!rec.vmalloc.empty()) { // the module area over time
+    write_file(dir / "vmalloc.csv", [&](auto& out, auto&&) {
+      auto o = std::back_inserter(out);
+      fmt::format_to(o, "time_s,used_kb\n");
+      for (const auto& [t, kb] : rec.vmalloc)
+        fmt::format_to(o, "{:.9f},{:.3f}\n", t, kb);
+    });
+  } else {
+    remove_output(dir / "vmalloc.csv");
   }
   if (s.outputs.trace) {
     std::vector<std::string> names;

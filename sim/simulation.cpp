@@ -188,6 +188,8 @@ double tally(Results& r, const BootProgram& prog) {
   r.locked_work_s = prog.counters().locked_work_s;
   r.program_cpu_work_s = prog.counters().cpu_work_s;
   r.locked_off_cpu_s = prog.counters().locked_off_cpu_s;
+  r.vmalloc_peak_kb = prog.counters().vmalloc_peak_kb;
+  r.enomem = prog.counters().enomem;
   for (const TaskInfo& ti : r.rec.tasks)
     r.makespan = std::max(r.makespan, ti.end);
   for (const LoadRecord& l : r.rec.loads) {

@@ -39,6 +39,8 @@ struct Results {
   double cpu_spin_s = 0;          ///< core-seconds spent spinning on module_mutex
   double locked_off_cpu_s = 0;    ///< a holder asleep or waiting for a dependency with module_mutex held
   double handoff_wakeup_s = 0;    ///< handoff: new owners' wake-up latency (the lock already theirs)
+  double vmalloc_peak_kb = 0;     ///< peak module-area use
+  std::int64_t enomem = 0;        ///< loads refused for want of module area
   double lock_contended_wait_min = 0, lock_hold_min = 0; ///< lock_stat.txt's waittime-min, holdtime-min
   std::map<std::string, std::int64_t> lock_contentions_by_step; ///< step name -> contentions there
   double lower_bound_s = 0;

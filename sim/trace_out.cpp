@@ -160,6 +160,11 @@ std::string chrome_trace_json(const Recorder& rec, const std::vector<std::string
       }
   }
 
+  // the module area in use (kernels whose steps take vmalloc space)
+  for (const auto& [t, kb] : rec.vmalloc)
+    ev(fmt::format(R"x({{"ph":"C","pid":{},"tid":0,"ts":{:.3f},"name":"module area (MB)","args":{{"MB":{:.3f}}}}})x",
+                   kMachinePid, us(t), kb / 1024.0));
+
   // flow arrows: a release of module_mutex to the waiter it woke (or handed the lock to)
   for (size_t k = 0; k < rec.handovers.size(); ++k) {
     const Handover& h = rec.handovers[k];

@@ -4,6 +4,9 @@
 #include "config_doc.hpp"
 #include "kmodsim/depgraph.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <unordered_map>
@@ -123,7 +126,8 @@ CostExpr read_cost(const Reader& r, const Calibration& cal) {
 // --- machine ---------------------------------------------------------------------------------
 
 Machine read_machine(const Reader& r) {
-  r.allow_keys({"schema_version", "name", "description", "cores", "ram_mb", "speed", "disk", "scheduler"});
+  r.allow_keys({"schema_version", "name", "description", "cores", "ram_mb", "module_area_mb", "speed", "disk",
+                "scheduler"});
   check_schema(r);
   Machine m;
   m.name = r.get_string("name", "machine");
@@ -132,6 +136,7 @@ Machine read_machine(const Reader& r) {
   m.cores = static_cast<int>(r.get_int("cores", 0, 1, limits::kMaxCores));
   m.speed = r.get_ranged("speed", 1.0, limits::kSpeed);
   m.ram_mb = r.get_double("ram_mb", 0.0, 0.0, 1e12);
+  m.module_area_mb = r.get_double("module_area_mb", 1024.0, 0.0, 1e9);
   if (r.has("disk")) {
     Reader d = r.child("disk");
     d.allow_keys({"read_mbps", "latency_ms"});
@@ -156,7 +161,7 @@ constexpr int kMaxGroupDepth = 8; // the simulator interprets groups recursively
 Step read_step(const Reader& r, const Calibration& cal, LockKind enclosing, int depth = 0) {
   if (depth >= kMaxGroupDepth)
     r.fail("groups nest deeper than " + std::to_string(kMaxGroupDepth) + " levels");
-  r.allow_keys({"name", "lock", "repeat", "effect", "cost", "wait", "steps", "only_if", "wait_unlocked"});
+  r.allow_keys({"name", "lock", "repeat", "effect", "cost", "wait", "steps", "only_if", "wait_unlocked", "vmalloc"});
   Step s;
   s.name = r.required("name").as_string();
   if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
@@ -179,6 +184,16 @@ Step read_step(const Reader& r, const Calibration& cal, LockKind enclosing, int 
                         {Effect::none, Effect::duplicate_check, Effect::sysfs_claim, Effect::resolve_symbol, Effect::verify_exports,
                          Effect::list_add, Effect::init, Effect::live, Effect::add_unformed, Effect::idempotent});
   s.wait_unlocked = r.get_bool("wait_unlocked", false);
+  if (r.has("vmalloc")) {
+    Reader v = r.child("vmalloc");
+    v.allow_keys({"take", "release"});
+    if (v.has("take") == v.has("release"))
+      v.fail("give either take (KB, an expression of the module's features) or release (the step that took it)");
+    if (v.has("take"))
+      s.vmalloc_take = read_cost(v.child("take"), cal);
+    else
+      s.vmalloc_release = v.child("release").as_string();
+  }
   if (s.wait_unlocked && s.effect != Effect::resolve_symbol)
     r.child("wait_unlocked").fail("wait_unlocked applies to a resolve_symbol step only");
   if ((s.effect == Effect::add_unformed || s.effect == Effect::idempotent) && s.repeat != Repeat::once)
@@ -216,6 +231,19 @@ void count_effects(const std::vector<Step>& steps, std::map<Effect, int>& n) {
   }
 }
 
+/// Every vmalloc.release names an earlier step that takes (in pipeline order).
+void check_vmalloc(const std::vector<Step>& steps, std::vector<std::string>& takers) {
+  for (const auto& s : steps) {
+    if (!s.vmalloc_release.empty() &&
+        std::find(takers.begin(), takers.end(), s.vmalloc_release) == takers.end())
+      throw ConfigError(fmt::format("{}:{}:{}: step '{}': vmalloc.release names '{}', which is no earlier step with "
+                                    "vmalloc.take", s.loc.file, s.loc.line, s.loc.column, s.name, s.vmalloc_release));
+    if (!s.vmalloc_take.empty())
+      takers.push_back(s.name);
+    check_vmalloc(s.steps, takers);
+  }
+}
+
 Kernel read_kernel(const Reader& r, const Calibration& cal) {
   r.allow_keys({"schema_version", "name", "description", "preemption", "mutex", "use_module_timeout_s", "init_module"});
   check_schema(r);
@@ -244,6 +272,8 @@ Kernel read_kernel(const Reader& r, const Calibration& cal) {
   for (Effect e : {Effect::list_add, Effect::init, Effect::live})
     if (n[e] != 1)
       steps.fail(std::string("the pipeline needs exactly one step with effect ") + to_string(e));
+  std::vector<std::string> takers;
+  check_vmalloc(k.init_module, takers);
   return k;
 }
 

@@ -50,6 +50,14 @@ void emit_steps(YAML::Emitter& e, const std::vector<Step>& steps) {
       }
       if (s.wait_unlocked) // listed only when set: configs from before it stay byte-identical
         e << YAML::Key << "wait_unlocked" << YAML::Value << true;
+      if (!s.vmalloc_take.empty()) {
+        e << YAML::Key << "vmalloc" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "take" << YAML::Value;
+        emit_cost(e, s.vmalloc_take);
+        e << YAML::EndMap;
+      } else if (!s.vmalloc_release.empty()) {
+        e << YAML::Key << "vmalloc" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "release"
+          << YAML::Value << s.vmalloc_release << YAML::EndMap;
+      }
     } else {
       e << YAML::Key << "steps" << YAML::Value;
       emit_steps(e, s.steps);
@@ -121,6 +129,8 @@ std::string to_yaml(const Scenario& s) {
   e << YAML::Key << "cores" << YAML::Value << m.cores;
   if (m.ram_mb > 0) // listed only when given: configs from before the field stay byte-identical
     e << YAML::Key << "ram_mb" << YAML::Value << num(m.ram_mb);
+  if (m.module_area_mb != 1024) // likewise: the default (x86-64 MODULES_LEN) is not listed
+    e << YAML::Key << "module_area_mb" << YAML::Value << num(m.module_area_mb);
   e << YAML::Key << "speed" << YAML::Value << num(m.speed);
   e << YAML::Key << "disk" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "read_mbps" << YAML::Value
     << num(m.disk.read_mbps) << YAML::Key << "latency_ms" << YAML::Value << num(m.disk.latency_ms) << YAML::EndMap;

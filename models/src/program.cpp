@@ -25,6 +25,7 @@ struct BootProgram::LoadCtx {
   bool claimed = false;  ///< owns /sys/module/<name>
   bool listed = false;   ///< this copy went on the list
   bool double_load = false;
+  std::vector<std::pair<std::string, double>> held; ///< vmalloc takes not yet given back (step, KB)
   bool named = false;  ///< took the name at add_unformed
   bool flying = false; ///< passed the idempotent check
 };
@@ -255,6 +256,9 @@ Outcome BootProgram::init_module(Proc& t, size_t m, long ev) {
   Outcome o = exec_steps(t, sc_.kernel.init_module, c);
   if (o != Outcome::loaded && o != Outcome::eexist && !c.listed && !c.double_load)
     ks_.abandon(m, c.linking, c.claimed);
+  if (o != Outcome::loaded && o != Outcome::double_load) // a failed load gives back all it took
+    while (!c.held.empty())
+      vm_release(c, c.held.back().first);
   if (c.named || c.flying) { // the load ended: loaders waiting for it look again
     if (c.named)
       ks_.release_name(m);
@@ -308,6 +312,19 @@ Outcome BootProgram::exec_leaf(Proc& t, const Step& s, std::int64_t rep, LoadCtx
   }
   const double us = checked_us(s.cost.eval_us(f) * c.cost_factor, s.name.c_str());
   cpu(t, us, Mode::kernel);
+  if (!s.vmalloc_take.empty()) { // the module area: room, or ENOMEM
+    const double kb = std::max(0.0, s.vmalloc_take.eval_us(f));
+    if (cnt_.vmalloc_kb + kb > sc_.machine.module_area_mb * 1024.0) {
+      cnt_.enomem++;
+      return Outcome::failed_enomem;
+    }
+    cnt_.vmalloc_kb += kb;
+    cnt_.vmalloc_peak_kb = std::max(cnt_.vmalloc_peak_kb, cnt_.vmalloc_kb);
+    c.held.emplace_back(s.name, kb);
+    rec_.vmalloc.emplace_back(plat_.now(), cnt_.vmalloc_kb);
+  } else if (!s.vmalloc_release.empty()) {
+    vm_release(c, s.vmalloc_release);
+  }
   demand_[t.id] += us / speed;
 
   switch (s.effect) {
@@ -384,6 +401,16 @@ Outcome BootProgram::exec_leaf(Proc& t, const Step& s, std::int64_t rep, LoadCtx
   if (!s.wait.empty())
     off_cpu(t, State::sleep, checked_us(s.wait.eval_us(f) * c.wait_factor, s.name.c_str()) * 1e-6);
   return Outcome::loaded;
+}
+
+void BootProgram::vm_release(LoadCtx& c, const std::string& step) {
+  for (auto it = c.held.begin(); it != c.held.end(); ++it)
+    if (it->first == step) {
+      cnt_.vmalloc_kb = std::max(0.0, cnt_.vmalloc_kb - it->second);
+      c.held.erase(it);
+      rec_.vmalloc.emplace_back(plat_.now(), cnt_.vmalloc_kb);
+      return;
+    }
 }
 
 void BootProgram::wake_all(std::vector<Proc*>& waiters) {

@@ -12,7 +12,7 @@ const char* to_string(State s) {
 
 const char* to_string(Outcome o) {
   static const char* names[] = {"loaded",           "eexist",        "failed_already_loaded", "failed_unknown_symbol",
-                                "failed_duplicate_exports", "failed_dep_timeout", "double_load",    "running", "failed_init"};
+                                "failed_duplicate_exports", "failed_dep_timeout", "double_load",    "running", "failed_init", "failed_enomem"};
   return names[static_cast<int>(o)];
 }
 

@@ -32,6 +32,9 @@ struct Machine {
   std::string description;
   int cores = 1;
   double ram_mb = 0;  ///< memory, MiB (0: not given; udev children_max formulas need it)
+  /// the module area that vmalloc takes module images and allocations from, MiB: x86-64
+  /// MODULES_LEN, ~1 GiB with KASLR (DOMAIN.md section 4; check per kernel)
+  double module_area_mb = 1024;
   double speed = 1.0; ///< CPU speed relative to the calibration's reference machine
   struct Disk {
     double read_mbps = 0.0;  ///< sequential read bandwidth, MB/s (10^6 bytes); 0 = infinitely fast
@@ -134,6 +137,11 @@ struct Step {
   /// resolve_symbol: wait for a COMING owner with module_mutex released (9bea7f2, 2.6.35), not
   /// holding it as use_module did in 2.6.28-2.6.34
   bool wait_unlocked = false;
+  /// vmalloc space (the module area): KB this step takes (an expression of the module's
+  /// features, e.g. {file_kb: 1} for the file image), or the name of an earlier step whose take
+  /// it gives back. A load that does not fit fails with ENOMEM; a failed load gives back all.
+  CostExpr vmalloc_take;
+  std::string vmalloc_release;
   SourceLoc loc;
 };
 

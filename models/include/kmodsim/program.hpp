@@ -90,6 +90,8 @@ struct ProgramCounters {
   double locked_work_s = 0; ///< CPU work done while holding module_mutex
   double cpu_work_s = 0;    ///< all CPU work asked of the platform (seconds at the machine's speed)
   double locked_off_cpu_s = 0; ///< off CPU (asleep, waiting for a dependency) while holding module_mutex
+  double vmalloc_kb = 0, vmalloc_peak_kb = 0; ///< the module area in use, and its peak
+  std::int64_t enomem = 0;                     ///< loads refused for want of module area
 };
 
 class BootProgram {
@@ -127,6 +129,7 @@ private:
   bool wait_until_live(Proc& t, size_t owner, bool unlocked);
   void wait_finished(Proc& t, size_t m, const std::string& what);
   void wake_all(std::vector<Proc*>& waiters);
+  void vm_release(LoadCtx& c, const std::string& step);
   void off_cpu(Proc& t, State st, double seconds);
   /// CPU work through the platform, counted.
   void cpu(Proc& t, double us, Mode mode);

@@ -43,6 +43,7 @@ enum class Outcome {
   double_load,              ///< a second copy went on the module list
   running,
   failed_init,              ///< the init function returned an error (imported real boots only)
+  failed_enomem,            ///< vmalloc: the module area had no room (ENOMEM)
 };
 const char* to_string(Outcome o);
 
@@ -83,6 +84,8 @@ public:
   std::vector<LoadRecord> loads;
   std::vector<std::string> step_names;
   std::vector<Handover> handovers; ///< kept with the intervals only
+  /// module area use after each change: (time s, KB in use); only when the kernel's steps take
+  std::vector<std::pair<double, double>> vmalloc;
   bool keeps_intervals() const { return keep_; }
   /// Time per state summed over all tasks (kept even when intervals are not).
   double state_time[static_cast<int>(State::none) + 1] = {};
