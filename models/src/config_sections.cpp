@@ -491,7 +491,10 @@ Userspace read_userspace(const Reader& r, const Calibration& cal, const Machine&
   }
   if (r.has("modprobe")) {
     Reader m = r.child("modprobe");
-    m.allow_keys({"startup_us", "index_us_per_module", "check_us", "check_us_per_loaded", "loaded_check", "poll_ms"});
+    m.allow_keys({"startup_us", "index_us_per_module", "check_us", "check_us_per_loaded", "loaded_check", "poll_ms",
+                  "index", "index_lookup_us"});
+    u.modprobe.index = m.get_enum("index", ModprobeIndex::text, {ModprobeIndex::text, ModprobeIndex::binary});
+    u.modprobe.index_lookup_us = get_cost_scalar(m, "index_lookup_us", cal, 0.0);
     u.modprobe.loaded_check =
         m.get_enum("loaded_check", LoadedCheck::proc_modules, {LoadedCheck::proc_modules, LoadedCheck::sysfs});
     u.modprobe.poll_ms = m.get_ranged("poll_ms", 100.0, limits::kPollMs);

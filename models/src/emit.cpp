@@ -161,7 +161,11 @@ std::string to_yaml(const Scenario& s) {
     << num(u.modprobe.index_us_per_module) << YAML::Key << "check_us" << YAML::Value << num(u.modprobe.check_us)
     << YAML::Key << "check_us_per_loaded" << YAML::Value << num(u.modprobe.check_us_per_loaded) << YAML::Key
     << "loaded_check" << YAML::Value << to_string(u.modprobe.loaded_check) << YAML::Key << "poll_ms" << YAML::Value
-    << num(u.modprobe.poll_ms) << YAML::EndMap;
+    << num(u.modprobe.poll_ms);
+  if (u.modprobe.index != ModprobeIndex::text) // listed only when not the default (byte-identical configs)
+    e << YAML::Key << "index" << YAML::Value << to_string(u.modprobe.index) << YAML::Key << "index_lookup_us"
+      << YAML::Value << num(u.modprobe.index_lookup_us);
+  e << YAML::EndMap;
   e << YAML::EndMap;
 
   e << YAML::Key << "variability" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "cost_cv"

@@ -156,11 +156,16 @@ void BootProgram::udevd() {
 
 void BootProgram::modprobe(Proc& t, size_t ev) {
   plat_.cpu_wake(t);
-  // exec, libc start-up, parse modules.dep / aliases (its size grows with the index)
+  // exec, libc start-up, then modules.dep / aliases: parsed as text (its size grows with the
+  // index) or looked up in kmod's binary indexes
   const auto& mp = sc_.userspace.modprobe;
   t.step = step_startup_;
-  const double startup = mp.startup_us + mp.index_us_per_module * static_cast<double>(
-      w_.index_modules > 0 ? static_cast<size_t>(w_.index_modules) : w_.modules.size());
+  const double startup =
+      mp.startup_us + (mp.index == ModprobeIndex::binary
+                           ? mp.index_lookup_us
+                           : mp.index_us_per_module * static_cast<double>(w_.index_modules > 0
+                                                                              ? static_cast<size_t>(w_.index_modules)
+                                                                              : w_.modules.size()));
   cpu(t, checked_us(startup, "modprobe_startup"), Mode::user);
   demand_[t.id] += startup / (sc_.machine.speed * 1e6);
 

@@ -208,6 +208,8 @@ struct Calibration {
 void apply_module_init(Scenario& s);
 
 enum class LoadedCheck { proc_modules, sysfs };
+enum class ModprobeIndex { text, binary };
+const char* to_string(ModprobeIndex i);
 const char* to_string(LoadedCheck c);
 
 struct Userspace {
@@ -227,6 +229,11 @@ struct Userspace {
     /// the lock and, while it says "coming", polls every poll_ms until "live" (3.6+, Feb 2009).
     LoadedCheck loaded_check = LoadedCheck::proc_modules;
     double poll_ms = 100.0;
+    /// How modprobe finds a module's dependencies and aliases: text parses modules.dep and the
+    /// alias files on every run (module-init-tools: index_us_per_module x the index), binary
+    /// looks them up in kmod's .bin indexes (2011+: index_lookup_us, whatever the tree's size)
+    ModprobeIndex index = ModprobeIndex::text;
+    double index_lookup_us = 0.0;
   } modprobe;
 };
 
