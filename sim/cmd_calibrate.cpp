@@ -1,6 +1,7 @@
 // kmodsim calibrate: measurements in, a calibration file out (docs/calibration.md). A thin
 // layer: parsing and fitting live in models/ (kmodsim/calib.hpp).
 #include "cmd_calibrate.hpp"
+#include "read_input.hpp"
 
 #include <kmodsim/atomic_file.hpp>
 #include <kmodsim/calib.hpp>
@@ -20,15 +21,6 @@ namespace fs = std::filesystem;
 namespace kmodsim {
 namespace {
 
-constexpr std::uint64_t kMaxMeasurementBytes = 256ull << 20;
-
-std::string read_input(const std::string& path) {
-  try {
-    return import::read_regular_file(path, kMaxMeasurementBytes);
-  } catch (const std::exception& e) {
-    throw calib::CalibError(e.what());
-  }
-}
 
 void write_text(const std::string& path, const std::string& text) {
   AtomicFile f(path);
@@ -91,7 +83,7 @@ void microbench(const CalibrateArgs& a, Calibration& cal, nlohmann::ordered_json
   std::vector<std::string> names;
   std::string table;
   if (!a.symvers.empty()) {
-    names = calib::symvers_vmlinux_names(read_input(a.symvers), a.symvers);
+    names = calib::symvers_vmlinux_names(read_measurement(a.symvers), a.symvers);
     table = fmt::format("the {} vmlinux exports of {}", names.size(), fs::path(a.symvers).filename().string());
   } else {
     names = calib::synthetic_export_names(6000);
@@ -159,7 +151,7 @@ int cmd_calibrate(const CalibrateArgs& a) {
 
   // --- timings: NNLS over the coefficients the kernel names --------------------------------------
   if (!a.timings.empty()) {
-    const auto rows = calib::parse_timings_csv(read_input(a.timings), a.timings);
+    const auto rows = calib::parse_timings_csv(read_measurement(a.timings), a.timings);
     const calib::Design d = calib::timing_design(s, rows, a.timings);
     if (d.coefs.empty())
       throw calib::CalibError(a.timings + ": the kernel's costs name no calibration coefficient to fit");
@@ -208,7 +200,7 @@ int cmd_calibrate(const CalibrateArgs& a) {
     std::string csv = "file,line,function,module,workload_module,ret,usecs\n";
     size_t matched = 0, failed = 0;
     for (const auto& file : a.dmesg) {
-      const auto calls = calib::parse_dmesg(read_input(file), file);
+      const auto calls = calib::parse_dmesg(read_measurement(file), file);
       if (calls.empty())
         warnings.push_back(file + ": no initcall_debug lines (boot with initcall_debug)");
       for (const auto& ic : calls) {
@@ -263,7 +255,7 @@ int cmd_calibrate(const CalibrateArgs& a) {
 
   // --- lock_stat: the measured module_mutex, as a check ---------------------------------------------
   if (!a.lock_stat.empty()) {
-    const auto locks = calib::parse_lock_stat(read_input(a.lock_stat), a.lock_stat);
+    const auto locks = calib::parse_lock_stat(read_measurement(a.lock_stat), a.lock_stat);
     const calib::LockStat* mm = nullptr;
     for (const auto& l : locks)
       if (l.name == "module_mutex" || l.name == "&module_mutex")

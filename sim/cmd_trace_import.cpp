@@ -4,10 +4,10 @@
 #include "cmd_trace_import.hpp"
 
 #include "output.hpp"
+#include "read_input.hpp"
 #include "simulation.hpp"
 
 #include <kmodsim/calib.hpp>
-#include <kmodsim/import/safe_io.hpp>
 
 #include <fmt/format.h>
 
@@ -20,18 +20,6 @@
 namespace fs = std::filesystem;
 
 namespace kmodsim {
-
-namespace {
-
-std::string read_input(const std::string& path) {
-  try {
-    return import::read_regular_file(path, 256ull << 20);
-  } catch (const std::exception& e) {
-    throw calib::CalibError(e.what());
-  }
-}
-
-} // namespace
 
 int cmd_trace_import(const TraceImportArgs& a) {
   if (a.dmesg.empty() && a.lock_stat.empty())
@@ -50,7 +38,7 @@ int cmd_trace_import(const TraceImportArgs& a) {
   j["dmesg"] = a.dmesg;
   j["lock_stat"] = a.lock_stat;
   if (!a.dmesg.empty()) {
-    const auto calls = calib::parse_dmesg(read_input(a.dmesg), a.dmesg);
+    const auto calls = calib::parse_dmesg(read_measurement(a.dmesg), a.dmesg);
     std::size_t builtin = 0, untimed = 0, failed = 0;
     std::map<std::string, std::uint32_t> index;
     for (const auto& c : calls) {
@@ -95,7 +83,7 @@ int cmd_trace_import(const TraceImportArgs& a) {
     j["modules_loaded"] = r.modules_loaded;
   }
   if (!a.lock_stat.empty()) {
-    const auto locks = calib::parse_lock_stat(read_input(a.lock_stat), a.lock_stat);
+    const auto locks = calib::parse_lock_stat(read_measurement(a.lock_stat), a.lock_stat);
     auto it = std::find_if(locks.begin(), locks.end(), [&](const calib::LockStat& l) { return l.name == a.lock_class; });
     if (it == locks.end())
       throw calib::CalibError(a.lock_stat + ": no lock class '" + a.lock_class + "' (--lock-class)");

@@ -56,16 +56,22 @@ void AtomicFile::write(std::string_view data) {
     flush();
 }
 
-void AtomicFile::flush() {
+int write_all(int fd, std::string_view data) {
   size_t off = 0;
-  while (off < buf_.size()) {
-    const ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
+  while (off < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0)
-      fail("write failed", n < 0 ? errno : ENOSPC);
+      return n < 0 ? errno : ENOSPC;
     off += static_cast<size_t>(n);
   }
+  return 0;
+}
+
+void AtomicFile::flush() {
+  if (const int err = write_all(fd_, buf_))
+    fail("write failed", err);
   buf_.clear();
 }
 

@@ -15,6 +15,10 @@ public:
   using std::runtime_error::runtime_error;
 };
 
+/// Writes all of `data` to `fd`, retrying short writes and EINTR; 0, or the errno of the
+/// failure (ENOSPC when the device took nothing).
+int write_all(int fd, std::string_view data);
+
 class AtomicFile {
 public:
   /// Opens `path`.tmp (O_EXCL after removing a stale one; never follows a symlink).
