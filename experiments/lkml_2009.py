@@ -17,6 +17,7 @@ goes on where it stopped.
 """
 import argparse
 import os
+import re
 import subprocess
 import sys
 
@@ -49,7 +50,11 @@ def sensitivity_spec():
         cal = yaml.safe_load(f)
     with open(SCEN) as f:
         wl = yaml.safe_load(f)["workload"]
-    inputs = [(f"calibration.coefficients.{n}.value", v["value"]) for n, v in cal["coefficients"].items()]
+    # only the coefficients these kernels and this scenario use (the file also serves later eras)
+    used = "".join(open(p).read() for p in KERNELS + [SCEN, os.path.join(os.path.dirname(SCEN), yaml.safe_load(
+        open(SCEN))["machine"])])
+    inputs = [(f"calibration.coefficients.{n}.value", v["value"]) for n, v in cal["coefficients"].items()
+              if re.search(rf"\b{re.escape(n)}\b", used)]
     inputs += [("calibration.module_init.cpu_fraction.value", cal["module_init"]["cpu_fraction"]["value"]),
                ("calibration.module_init.default.median_us", cal["module_init"]["default"]["median_us"])]
     inputs += [("workload.kernel_exports", wl["kernel_exports"]["value"]),

@@ -15,11 +15,17 @@ namespace {
 double clock() { return simgrid::s4u::Engine::get_clock(); }
 } // namespace
 
-KMutex::KMutex(CpuModel& cpu, Recorder& rec, const Kernel::Mutex& params)
-    : cpu_(cpu), rec_(rec), params_(params) {}
+KMutex::KMutex(CpuModel& cpu, Recorder& rec, const Kernel::Mutex& params, std::string name, bool primary)
+    : cpu_(cpu), rec_(rec), params_(params), name_(std::move(name)), primary_(primary) {}
 
-LoadRecord* KMutex::load_of(const Task& t) {
-  return t.load >= 0 ? &rec_.loads[static_cast<size_t>(t.load)] : nullptr;
+LoadRecord* KMutex::load_of(const Task& t) { // the loads' lock columns are module_mutex's
+  return primary_ && t.load >= 0 ? &rec_.loads[static_cast<size_t>(t.load)] : nullptr;
+}
+
+void KMutex::wake_cpu(Task& t, bool holding) {
+  if (holding)
+    stats_.waited_holding_primary_s += clock() - waiting_since_[t.id];
+  cpu_.wake(t);
 }
 
 std::string KMutex::owner_name() const { return owner_ ? rec_.tasks[owner_->id].name : std::string("nobody"); }
@@ -27,7 +33,8 @@ std::string KMutex::owner_name() const { return owner_ ? rec_.tasks[owner_->id].
 void KMutex::acquired(Task& t, double t0, double at) {
   LoadRecord* load = load_of(t);
   owner_ = &t;
-  t.holds_lock = true;
+  if (primary_)
+    t.holds_lock = true;
   hold_since_ = at;
   const double wait = at - t0;
   stats_.wait_total += wait;
@@ -49,7 +56,9 @@ void KMutex::lock(Task& t) {
     granted_at_.resize(t.id + 1);
     woken_.resize(t.id + 1);
     woken_by_.resize(t.id + 1);
+    waiting_since_.resize(t.id + 1);
   }
+  waiting_since_[t.id] = t0;
   // Free: with handoff an unlock never leaves the lock free while someone is queued.
   if (owner_ == nullptr && (waiters_.empty() || !params_.handoff)) {
     acquired(t, t0, t0);
@@ -66,22 +75,26 @@ void KMutex::lock(Task& t) {
 }
 
 void KMutex::lock_handoff(Task& t, double t0) {
+  const bool holding = !primary_ && t.holds_lock; // a module_mutex holder waits for this lock
   const bool spin = params_.adaptive_spin && owner_ && owner_->on_cpu;
   waiters_.push_back(&t); // unlock() makes the head the owner and releases its t.wake once
   if (spin) {
-    t.waiting_for = "module_mutex (spinning, held by " + owner_name() + ")";
+    t.waiting_for = name_ + " (spinning, held by " + owner_name() + ")";
     cpu_.spin_begin(t); // a simcall: the hand-over may already happen here; the token waits
     t.wake->acquire();
     cpu_.spin_end(t);
+    if (holding)
+      stats_.waited_holding_primary_s += clock() - t0;
   } else {
-    t.waiting_for = "module_mutex (held by " + owner_name() + ")";
+    t.waiting_for = name_ + " (held by " + owner_name() + ")";
     cpu_.block(t);
     rec_.set_state(t.id, State::lock_wait, t0, t.core, t.module, t.step);
     t.wake->acquire();
   }
   t.waiting_for.clear();
   // unlock() already made us the owner at granted_at_
-  t.holds_lock = true;
+  if (primary_)
+    t.holds_lock = true;
   const double wait = granted_at_[t.id] - t0;
   LoadRecord* load = load_of(t); // re-read: the records may have moved while we slept
   stats_.wait_total += wait;
@@ -95,14 +108,14 @@ void KMutex::lock_handoff(Task& t, double t0) {
       simgrid::s4u::this_actor::sleep_for(params_.wakeup_us * 1e-6);
       stats_.handoff_wakeup_s += params_.wakeup_us * 1e-6;
     }
-    cpu_.wake(t);
+    wake_cpu(t, holding);
   }
   handed_over(t);
 }
 
 void KMutex::handed_over(const Task& t) {
   Waker& w = woken_by_[t.id];
-  if (w.from >= 0 && rec_.keeps_intervals())
+  if (w.from >= 0 && primary_ && rec_.keeps_intervals())
     rec_.handovers.push_back({static_cast<std::uint32_t>(w.from), t.id, w.at, clock()});
   w.from = -1;
 }
@@ -115,10 +128,11 @@ void KMutex::lock_steal(Task& t, double t0) {
   // A task that is awake (woken_ = 1) is not woken twice, as wake_up_process() on a running
   // task is a no-op. Taking the lock (owner_ = &t) happens in the same atomic step as the
   // check that it is free.
+  const bool holding = !primary_ && t.holds_lock; // a module_mutex holder waits for this lock
   const bool spin = params_.adaptive_spin && owner_ && owner_->on_cpu;
   waiters_.push_back(&t); // keeps its place until it gets the lock
   if (spin) { // spin on our CPU until the lock is free (the 2.6.30 spinner)
-    t.waiting_for = "module_mutex (spinning, held by " + owner_name() + ")";
+    t.waiting_for = name_ + " (spinning, held by " + owner_name() + ")";
     woken_[t.id] = 0;
     cpu_.spin_begin(t);
     while (owner_ != nullptr) {
@@ -130,11 +144,14 @@ void KMutex::lock_steal(Task& t, double t0) {
     if (pending)
       t.wake->acquire(); // consume it: nobody else uses that token
     cpu_.spin_end(t);
+    if (holding)
+      stats_.waited_holding_primary_s += clock() - t0;
     return;
   }
   while (true) {
-    t.waiting_for = "module_mutex (held by " + owner_name() + ")";
+    t.waiting_for = name_ + " (held by " + owner_name() + ")";
     woken_[t.id] = 0;
+    waiting_since_[t.id] = clock();
     cpu_.block(t);
     rec_.set_state(t.id, State::lock_wait, clock(), t.core, t.module, t.step);
     t.wake->acquire(); // unlock() sets woken_ = 1 and posts one token
@@ -142,10 +159,10 @@ void KMutex::lock_steal(Task& t, double t0) {
       rec_.set_state(t.id, State::runnable, clock(), t.core, t.module, t.step);
       simgrid::s4u::this_actor::sleep_for(params_.wakeup_us * 1e-6);
     }
-    cpu_.wake(t);
+    wake_cpu(t, holding);
     if (owner_ == nullptr)
       break; // retry succeeds
-    XBT_DEBUG("%s: woken but module_mutex was taken by %s; sleeps again", rec_.tasks[t.id].name.c_str(),
+    XBT_DEBUG("%s: woken but %s was taken by %s; sleeps again", rec_.tasks[t.id].name.c_str(), name_.c_str(),
               owner_name().c_str());
   }
   take(t, t0);
@@ -166,9 +183,10 @@ void KMutex::unlock(Task& t) {
   stats_.hold_total += hold;
   stats_.hold_max = std::max(stats_.hold_max, hold);
   stats_.hold_min = releases_++ ? std::min(stats_.hold_min, hold) : hold;
-  if (t.load >= 0)
-    rec_.loads[static_cast<size_t>(t.load)].lock_hold += hold;
-  t.holds_lock = false;
+  if (LoadRecord* load = load_of(t))
+    load->lock_hold += hold;
+  if (primary_)
+    t.holds_lock = false;
   owner_ = nullptr;
   if (params_.handoff) {
     if (!waiters_.empty()) { // ownership passes to the first waiter, who is then woken

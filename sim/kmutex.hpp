@@ -32,11 +32,18 @@ struct LockStats {
   double handoff_wakeup_s = 0; ///< handoff: the new owner's wake-up latency, lock held
   double contended_wait_min = 0, hold_min = 0; ///< lock_stat's waittime-min (contended) and holdtime-min
   std::map<std::uint32_t, std::int64_t> contentions_by_step; ///< recorder step id -> contentions there
+  /// a lock other than module_mutex: time its waiters held module_mutex while they waited for
+  /// it (spinning, asleep, or in the wake-up latency; not queued for a core, which the CPU
+  /// model counts as the holder preempted)
+  double waited_holding_primary_s = 0;
 };
 
 class KMutex {
 public:
-  KMutex(CpuModel& cpu, Recorder& rec, const Kernel::Mutex& params);
+  /// `primary`: module_mutex, whose owner is Proc::holds_lock and whose figures go to the
+  /// loads' records, the trace's hand-overs and lock_stat; `name` for deadlock reports.
+  KMutex(CpuModel& cpu, Recorder& rec, const Kernel::Mutex& params, std::string name = "module_mutex",
+         bool primary = true);
   void lock(Task& t);
   void unlock(Task& t);
   const LockStats& stats() const { return stats_; }
@@ -50,9 +57,13 @@ private:
   LoadRecord* load_of(const Task& t); ///< never cached across a blocking call: loads may grow
   std::string owner_name() const;
 
+  void wake_cpu(Task& t, bool holding); ///< cpu_.wake, the time before it counted as a wait while holding
   CpuModel& cpu_;
   Recorder& rec_;
   Kernel::Mutex params_;
+  std::string name_;
+  bool primary_;
+  std::vector<double> waiting_since_; ///< per task id: since when its current wait is uncounted
   Task* owner_ = nullptr;
   std::deque<Task*> waiters_;
   double hold_since_ = 0;

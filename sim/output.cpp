@@ -110,6 +110,19 @@ nlohmann::ordered_json make_summary(const Scenario& s, const Results& r, const s
                {"hold_work_s", round9(r.locked_work_s)},
                {"holder_preempted_s", round9(r.holder_preempted_s)},
                {"utilization", span > 0 ? round9(r.lock_hold_total / span) : 0.0}};
+  if (!r.other_locks.empty()) { // kernel.locks: listed only when the kernel declares them
+    nlohmann::ordered_json& ol = j["locks"];
+    for (const auto& l : r.other_locks)
+      ol[l.name] = {{"kind", l.spinlock ? "spinlock" : "mutex"},
+                    {"acquisitions", l.acquisitions},
+                    {"contentions", l.contentions},
+                    {"wait_total_s", round9(l.wait_total)},
+                    {"wait_max_s", round9(l.wait_max)},
+                    {"hold_total_s", round9(l.hold_total)},
+                    {"hold_max_s", round9(l.hold_max)},
+                    {"utilization", span > 0 ? round9(l.hold_total / span) : 0.0}};
+    j["lock"]["holder_waits_other_locks_s"] = round9(r.locked_lock_wait_s);
+  }
   j["cpu"] = {{"busy_s", round9(r.cpu_busy_s)},
               {"utilization", span > 0 ? round9(r.cpu_busy_s / (span * s.machine.cores)) : 0.0}};
   j["bounds"] = {{"lower_s", round9(r.lower_bound_s)}, {"lock_work_s", round9(r.locked_work_s)}};
@@ -117,6 +130,8 @@ nlohmann::ordered_json make_summary(const Scenario& s, const Results& r, const s
     j["vmalloc"] = {{"area_mb", s.machine.module_area_mb},
                     {"peak_mb", round9(r.vmalloc_peak_kb / 1024.0)},
                     {"enomem_failures", r.enomem}};
+  if (s.kernel.vmap_lazy_max_mb > 0)
+    j["vmalloc"]["lazy_purges"] = r.vmap_purges;
   j["analytic"] = analytic_json(s, analyze(s, plan_boot(s)), &r);
   j["config_sha256"] = config_sha256;
   j["kmodsim_version"] = KMODSIM_VERSION;

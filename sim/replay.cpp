@@ -87,7 +87,11 @@ struct RProc : Proc {
 class Replay : public Platform {
 public:
   Replay(const Scenario& s, Results& r, ReplayInfo& info, const ReplayOptions& opt)
-      : sc_(s), res_(r), info_(info), opt_(opt), slots_(s.userspace.udev.children_max) {}
+      : sc_(s), res_(r), info_(info), opt_(opt), slots_(s.userspace.udev.children_max) {
+    locks_.emplace_back().handoff = s.kernel.mutex.handoff;
+    for (const auto& l : s.kernel.locks)
+      locks_.emplace_back().handoff = l.params.handoff;
+  }
 
   void run();
 
@@ -103,8 +107,8 @@ public:
   void cpu_block(Proc& /*p*/) override { progress_++; }
   void cpu_run(Proc& p, double us, Mode mode) override;
   void preempt_point(Proc& /*p*/) override { progress_++; }
-  void lock(Proc& p) override;
-  void unlock(Proc& p) override;
+  void lock(Proc& p, std::size_t id) override;
+  void unlock(Proc& p, std::size_t id) override;
   void sleep_for(Proc& p, double seconds) override;
   void disk_read(Proc& p, std::uint64_t bytes) override;
   bool wait(Proc& p, double timeout_s) override;
@@ -157,13 +161,18 @@ private:
   std::mutex gil_; ///< the program lock: held while program code runs
   double gil_wait_s_ = 0, gil_wait_holding_s_ = 0;
   std::deque<RProc> procs_;
-  // module_mutex: a pthread mutex (stealing) or a FIFO ticket lock (handoff)
-  std::mutex kmu_;
-  std::mutex tk_m_;
-  std::condition_variable tk_cv_;
-  std::uint64_t tk_next_ = 0, tk_serving_ = 0;
-  double hold_since_ = 0;
-  const Proc* owner_ = nullptr;
+  // a kernel lock: a pthread mutex (stealing) or a FIFO ticket lock (handoff; and spinlocks, whose
+  // waiters sleep here instead of spinning); module_mutex is id 0
+  struct RLock {
+    bool handoff = false;
+    std::mutex kmu;
+    std::mutex tk_m;
+    std::condition_variable tk_cv;
+    std::uint64_t tk_next = 0, tk_serving = 0;
+    double hold_since = 0;
+    const Proc* owner = nullptr;
+  };
+  std::deque<RLock> locks_;
   // udevd's children_max
   std::mutex slot_m_;
   std::condition_variable slot_cv_;
@@ -231,46 +240,54 @@ void Replay::cpu_run(Proc& p, double us, Mode mode) {
   }
 }
 
-void Replay::lock(Proc& p) {
+void Replay::lock(Proc& p, std::size_t id) {
   progress_++;
+  RLock& k = locks_.at(id);
+  const bool primary = id == 0; // the figures are module_mutex's
   const double t0 = now();
-  res_.lock_acquisitions++;
-  if (LoadRecord* l = load_of(p))
-    l->acquisitions++;
-  const bool handoff = sc_.kernel.mutex.handoff;
+  if (primary) {
+    res_.lock_acquisitions++;
+    if (LoadRecord* l = load_of(p))
+      l->acquisitions++;
+  }
   bool got;
-  if (handoff) {
-    std::lock_guard<std::mutex> l(tk_m_);
-    got = tk_next_ == tk_serving_;
+  if (k.handoff) {
+    std::lock_guard<std::mutex> l(k.tk_m);
+    got = k.tk_next == k.tk_serving;
     if (got)
-      tk_next_++;
+      k.tk_next++;
   } else {
-    got = kmu_.try_lock();
+    got = k.kmu.try_lock();
   }
   if (!got) {
-    res_.lock_contentions++;
-    if (LoadRecord* l = load_of(p))
-      l->contentions++;
-    res_.rec.set_state(p.id, State::lock_wait, t0, -1, p.module, p.step);
-    p.waiting_for = "module_mutex (held by " + (owner_ ? res_.rec.tasks[owner_->id].name : std::string("?")) + ")";
+    if (primary) {
+      res_.lock_contentions++;
+      if (LoadRecord* l = load_of(p))
+        l->contentions++;
+      res_.rec.set_state(p.id, State::lock_wait, t0, -1, p.module, p.step);
+    }
+    p.waiting_for = sc_.kernel.lock_name(id) + " (held by " +
+                    (k.owner ? res_.rec.tasks[k.owner->id].name : std::string("?")) + ")";
     blocked_++;
     gil_.unlock();
-    if (handoff) {
-      std::unique_lock<std::mutex> l(tk_m_);
-      const std::uint64_t ticket = tk_next_++;
-      tk_cv_.wait(l, [&] { return tk_serving_ == ticket; });
+    if (k.handoff) {
+      std::unique_lock<std::mutex> l(k.tk_m);
+      const std::uint64_t ticket = k.tk_next++;
+      k.tk_cv.wait(l, [&] { return k.tk_serving == ticket; });
     } else {
-      kmu_.lock();
+      k.kmu.lock();
     }
     blocked_--;
     gil_lock();
     p.waiting_for.clear();
   }
   const double at = now();
+  k.owner = &p;
+  k.hold_since = at;
+  if (!primary)
+    return;
   p.holds_lock = true;
   tl_holding = true;
-  owner_ = &p;
-  hold_since_ = at;
   res_.lock_wait_total += at - t0;
   res_.lock_wait_max = std::max(res_.lock_wait_max, at - t0);
   if (LoadRecord* l = load_of(p))
@@ -278,25 +295,28 @@ void Replay::lock(Proc& p) {
   res_.rec.set_state(p.id, State::kernel_locked, at, -1, p.module, p.step);
 }
 
-void Replay::unlock(Proc& p) {
+void Replay::unlock(Proc& p, std::size_t id) {
   progress_++;
-  const double at = now(), hold = at - hold_since_;
-  res_.lock_hold_total += hold;
-  res_.lock_hold_max = std::max(res_.lock_hold_max, hold);
-  if (LoadRecord* l = load_of(p))
-    l->lock_hold += hold;
-  p.holds_lock = false;
-  tl_holding = false;
-  owner_ = nullptr;
-  res_.rec.set_state(p.id, p.module ? State::kernel : State::user, at, -1, p.module, p.step);
-  if (sc_.kernel.mutex.handoff) {
+  RLock& k = locks_.at(id);
+  if (id == 0) {
+    const double at = now(), hold = at - k.hold_since;
+    res_.lock_hold_total += hold;
+    res_.lock_hold_max = std::max(res_.lock_hold_max, hold);
+    if (LoadRecord* l = load_of(p))
+      l->lock_hold += hold;
+    p.holds_lock = false;
+    tl_holding = false;
+    res_.rec.set_state(p.id, p.module ? State::kernel : State::user, at, -1, p.module, p.step);
+  }
+  k.owner = nullptr;
+  if (k.handoff) {
     {
-      std::lock_guard<std::mutex> l(tk_m_);
-      tk_serving_++;
+      std::lock_guard<std::mutex> l(k.tk_m);
+      k.tk_serving++;
     }
-    tk_cv_.notify_all();
+    k.tk_cv.notify_all();
   } else {
-    kmu_.unlock();
+    k.kmu.unlock();
   }
 }
 

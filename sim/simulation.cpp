@@ -58,8 +58,8 @@ public:
   void cpu_block(Proc& p) override { cpu_->block(task(p)); }
   void cpu_run(Proc& p, double us, Mode mode) override { cpu_->run(task(p), us, mode); }
   void preempt_point(Proc& p) override { cpu_->preempt_point(task(p)); }
-  void lock(Proc& p) override { mutex_->lock(task(p)); }
-  void unlock(Proc& p) override { mutex_->unlock(task(p)); }
+  void lock(Proc& p, std::size_t id) override { locks_[id]->lock(task(p)); }
+  void unlock(Proc& p, std::size_t id) override { locks_[id]->unlock(task(p)); }
   void sleep_for(Proc& /*p*/, double seconds) override { s4u::this_actor::sleep_for(seconds); }
   void disk_read(Proc& /*p*/, std::uint64_t bytes) override { disk_->read(static_cast<sg_size_t>(bytes)); }
   bool wait(Proc& p, double timeout_s) override {
@@ -90,7 +90,7 @@ private:
   s4u::Host* host_ = nullptr;
   s4u::Disk* disk_ = nullptr;
   std::unique_ptr<CpuModel> cpu_;
-  std::unique_ptr<KMutex> mutex_;
+  std::vector<std::unique_ptr<KMutex>> locks_; ///< id 0 module_mutex, then kernel.locks
   s4u::SemaphorePtr slots_;
 };
 
@@ -137,7 +137,9 @@ void Sim::run() {
 
   BootProgram prog(sc_, *this, rec(), opt_.max_sim_time_s, opt_.max_steps);
   cpu_ = CpuModel::create(sc_.machine, sc_.kernel.preemption == Preemption::full, host_, rec(), opt_.max_sim_time_s);
-  mutex_ = std::make_unique<KMutex>(*cpu_, rec(), sc_.kernel.mutex);
+  locks_.push_back(std::make_unique<KMutex>(*cpu_, rec(), sc_.kernel.mutex));
+  for (const auto& l : sc_.kernel.locks)
+    locks_.push_back(std::make_unique<KMutex>(*cpu_, rec(), l.params, l.name, false));
   slots_ = s4u::Semaphore::create(static_cast<unsigned>(sc_.userspace.udev.children_max));
   s4u::Actor::create("udevd", host_, [this, &prog] { guarded([&prog] { prog.udevd(); }); });
   e.run();
@@ -148,7 +150,7 @@ void Sim::run() {
   if (const std::string stuck = prog.unfinished(); !stuck.empty())
     throw SimulationError("simulation ended with " + stuck);
   const double chain = tally(res_, prog);
-  const LockStats& ls = mutex_->stats();
+  const LockStats& ls = locks_[0]->stats();
   res_.lock_acquisitions = ls.acquisitions;
   res_.lock_contentions = ls.contentions;
   res_.lock_wait_total = ls.wait_total;
@@ -160,6 +162,12 @@ void Sim::run() {
   res_.lock_hold_min = ls.hold_min;
   for (const auto& [step, n] : ls.contentions_by_step)
     res_.lock_contentions_by_step[rec().step_names[step]] += n;
+  for (size_t i = 1; i < locks_.size(); ++i) {
+    const LockStats& o = locks_[i]->stats();
+    res_.other_locks.push_back({sc_.kernel.locks[i - 1].name, sc_.kernel.locks[i - 1].spinlock, o.acquisitions,
+                                o.contentions, o.wait_total, o.wait_max, o.hold_total, o.hold_max});
+    res_.locked_lock_wait_s += o.waited_holding_primary_s;
+  }
   res_.cpu_busy_s = cpu_->busy_s();
   res_.cpu_spin_s = cpu_->spin_s();
   res_.holder_preempted_s = cpu_->holder_preempted_s();
@@ -190,6 +198,7 @@ double tally(Results& r, const BootProgram& prog) {
   r.locked_off_cpu_s = prog.counters().locked_off_cpu_s;
   r.vmalloc_peak_kb = prog.counters().vmalloc_peak_kb;
   r.enomem = prog.counters().enomem;
+  r.vmap_purges = prog.counters().vmap_purges;
   for (const TaskInfo& ti : r.rec.tasks)
     r.makespan = std::max(r.makespan, ti.end);
   for (const LoadRecord& l : r.rec.loads) {

@@ -41,9 +41,20 @@ struct Results {
   double handoff_wakeup_s = 0;    ///< handoff: new owners' wake-up latency (the lock already theirs)
   double vmalloc_peak_kb = 0;     ///< peak module-area use
   std::int64_t enomem = 0;        ///< loads refused for want of module area
+  std::int64_t vmap_purges = 0;   ///< vmalloc lazy purges (effect vmap_purge)
   double lock_contended_wait_min = 0, lock_hold_min = 0; ///< lock_stat.txt's waittime-min, holdtime-min
   std::map<std::string, std::int64_t> lock_contentions_by_step; ///< step name -> contentions there
   double lower_bound_s = 0;
+  /// The kernel's locks besides module_mutex (kernel.locks), in file order.
+  struct OtherLock {
+    std::string name;
+    bool spinlock = false;
+    std::int64_t acquisitions = 0, contentions = 0;
+    double wait_total = 0, wait_max = 0, hold_total = 0, hold_max = 0;
+  };
+  std::vector<OtherLock> other_locks;
+  /// module_mutex holders waiting for another lock, off the CPU queue (spinning, asleep, waking)
+  double locked_lock_wait_s = 0;
 };
 
 struct SimOptions {

@@ -158,7 +158,37 @@ Machine read_machine(const Reader& r) {
 
 constexpr int kMaxGroupDepth = 8; // the simulator interprets groups recursively on small actor stacks
 
-Step read_step(const Reader& r, const Calibration& cal, LockKind enclosing, int depth = 0) {
+/// The locks held around a step (the enclosing groups'), for the nesting rules.
+struct Held {
+  std::vector<std::size_t> ids; ///< lock ids (0 module_mutex)
+  bool spinning = false;        ///< inside a spinlock: atomic context, nothing may sleep
+};
+
+/// A step's `lock:`: none, module_mutex, preempt_off, or a name under the kernel's `locks:`.
+void read_step_lock(const Reader& r, const Kernel& k, Step& s) {
+  if (!r.has("lock"))
+    return;
+  Reader l = r.child("lock");
+  const std::string name = l.as_string();
+  if (name == "none" || name == "module_mutex" || name == "preempt_off") {
+    s.lock = name == "none" ? LockKind::none : name == "module_mutex" ? LockKind::module_mutex : LockKind::preempt_off;
+    return;
+  }
+  std::vector<std::string> known = {"none", "module_mutex", "preempt_off"};
+  for (std::size_t i = 0; i < k.locks.size(); ++i) {
+    if (k.locks[i].name == name) {
+      s.lock = LockKind::named;
+      s.lock_id = i + 1;
+      return;
+    }
+    known.push_back(k.locks[i].name);
+  }
+  std::string dym = did_you_mean(name, known);
+  l.fail("unknown lock '" + name + "' (" + (dym.empty() ? "" : "did you mean '" + dym + "'? ") +
+         "a lock other than module_mutex and preempt_off is declared under the kernel's locks:)");
+}
+
+Step read_step(const Reader& r, const Calibration& cal, const Kernel& k, const Held& enclosing, int depth = 0) {
   if (depth >= kMaxGroupDepth)
     r.fail("groups nest deeper than " + std::to_string(kMaxGroupDepth) + " levels");
   r.allow_keys({"name", "lock", "repeat", "effect", "cost", "wait", "steps", "only_if", "wait_unlocked", "vmalloc"});
@@ -178,11 +208,12 @@ Step read_step(const Reader& r, const Calibration& cal, LockKind enclosing, int 
     }
   }
   s.loc = {r.doc().origin(r.path()), r.node().Mark().line + 1, r.node().Mark().column + 1};
-  s.lock = r.get_enum("lock", LockKind::none, {LockKind::none, LockKind::module_mutex, LockKind::preempt_off});
+  read_step_lock(r, k, s);
   s.repeat = r.get_enum("repeat", Repeat::once, {Repeat::once, Repeat::per_undef_symbol, Repeat::per_export, Repeat::per_cpu});
   s.effect = r.get_enum("effect", Effect::none,
                         {Effect::none, Effect::duplicate_check, Effect::sysfs_claim, Effect::resolve_symbol, Effect::verify_exports,
-                         Effect::list_add, Effect::init, Effect::live, Effect::add_unformed, Effect::idempotent});
+                         Effect::list_add, Effect::init, Effect::live, Effect::add_unformed, Effect::idempotent,
+                         Effect::vmap_purge});
   s.wait_unlocked = r.get_bool("wait_unlocked", false);
   if (r.has("vmalloc")) {
     Reader v = r.child("vmalloc");
@@ -196,10 +227,23 @@ Step read_step(const Reader& r, const Calibration& cal, LockKind enclosing, int 
   }
   if (s.wait_unlocked && s.effect != Effect::resolve_symbol)
     r.child("wait_unlocked").fail("wait_unlocked applies to a resolve_symbol step only");
-  if ((s.effect == Effect::add_unformed || s.effect == Effect::idempotent) && s.repeat != Repeat::once)
+  if ((s.effect == Effect::add_unformed || s.effect == Effect::idempotent || s.effect == Effect::vmap_purge) &&
+      s.repeat != Repeat::once)
     r.fail(std::string("effect ") + to_string(s.effect) + " runs once");
-  if (s.lock == LockKind::module_mutex && enclosing == LockKind::module_mutex)
-    r.child("lock").fail("module_mutex is already held by an enclosing group (it is not recursive)");
+  Held inner = enclosing;
+  if (s.lock == LockKind::module_mutex || s.lock == LockKind::named) {
+    const std::size_t id = s.lock == LockKind::module_mutex ? 0 : s.lock_id;
+    if (std::find(enclosing.ids.begin(), enclosing.ids.end(), id) != enclosing.ids.end())
+      r.child("lock").fail(k.lock_name(id) + " is already held by an enclosing group (it is not recursive)");
+    const bool spin = id > 0 && k.locks[id - 1].spinlock;
+    if (enclosing.spinning && !spin)
+      r.child("lock").fail(k.lock_name(id) + " may sleep, and an enclosing group holds a spinlock (atomic context)");
+    inner.ids.push_back(id);
+    inner.spinning = enclosing.spinning || spin;
+  }
+  if (inner.spinning && (r.has("wait") || (r.has("effect") && r.child("effect").as_string() != "none" &&
+                                            r.child("effect").as_string() != "vmap_purge")))
+    r.fail("a step under a spinlock (atomic context) can neither wait nor have an effect that may sleep");
   if (r.has("cost"))
     s.cost = read_cost(r.child("cost"), cal);
   if (r.has("wait"))
@@ -209,9 +253,8 @@ Step read_step(const Reader& r, const Calibration& cal, LockKind enclosing, int 
     ss.expect_seq(1000);
     if (r.has("cost") || r.has("wait") || r.has("effect"))
       r.fail("a group (with 'steps') takes no cost, wait or effect of its own");
-    LockKind inner = s.lock == LockKind::none ? enclosing : s.lock;
     for (size_t i = 0; i < ss.size(); ++i)
-      s.steps.push_back(read_step(ss.at(i), cal, inner, depth + 1));
+      s.steps.push_back(read_step(ss.at(i), cal, k, inner, depth + 1));
     if (s.steps.empty())
       ss.fail("a group needs at least one step");
   }
@@ -244,8 +287,44 @@ void check_vmalloc(const std::vector<Step>& steps, std::vector<std::string>& tak
   }
 }
 
+/// `locks: {NAME: {kind: spinlock}, NAME: {kind: mutex, wakeup_us: .., adaptive_spin: .., handoff: ..}}`
+std::vector<Kernel::Lock> read_locks(const Reader& r, const Calibration& cal) {
+  std::vector<Kernel::Lock> locks;
+  r.expect_map();
+  for (const std::string& name : r.keys()) {
+    Reader l = r.child(name);
+    if (name == "none" || name == "module_mutex" || name == "preempt_off")
+      l.fail("'" + name + "' is built in; name the kernel's other locks");
+    if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+                            std::string::npos)
+      l.fail("lock names use letters, digits and '_' only");
+    l.allow_keys({"kind", "wakeup_us", "adaptive_spin", "handoff"});
+    Kernel::Lock lk;
+    lk.name = name;
+    const std::string kind = l.required("kind").as_string();
+    if (kind == "spinlock") {
+      if (l.has("wakeup_us") || l.has("adaptive_spin") || l.has("handoff"))
+        l.fail("a spinlock's waiters spin in FIFO order: it takes no wakeup_us, adaptive_spin or handoff");
+      lk.spinlock = true;
+      lk.params.adaptive_spin = true;
+      lk.params.handoff = true;
+    } else if (kind == "mutex") {
+      lk.params.wakeup_us = get_cost_scalar(l, "wakeup_us", cal, 0.0);
+      lk.params.adaptive_spin = l.get_bool("adaptive_spin", false);
+      lk.params.handoff = l.get_bool("handoff", false);
+    } else {
+      l.child("kind").fail("unknown lock kind '" + kind + "' (spinlock or mutex)");
+    }
+    locks.push_back(lk);
+  }
+  if (locks.size() > 64)
+    r.fail("at most 64 locks besides module_mutex");
+  return locks;
+}
+
 Kernel read_kernel(const Reader& r, const Calibration& cal) {
-  r.allow_keys({"schema_version", "name", "description", "preemption", "mutex", "use_module_timeout_s", "init_module"});
+  r.allow_keys({"schema_version", "name", "description", "preemption", "mutex", "locks", "vmap_lazy_max_mb",
+                "use_module_timeout_s", "init_module"});
   check_schema(r);
   Kernel k;
   k.name = r.get_string("name", "kernel");
@@ -258,11 +337,14 @@ Kernel read_kernel(const Reader& r, const Calibration& cal) {
     k.mutex.adaptive_spin = m.get_bool("adaptive_spin", false);
     k.mutex.handoff = m.get_bool("handoff", false);
   }
+  if (r.has("locks"))
+    k.locks = read_locks(r.child("locks"), cal);
   k.use_module_timeout_s = r.get_ranged("use_module_timeout_s", 30.0, limits::kTimeoutS);
+  k.vmap_lazy_max_mb = r.get_double("vmap_lazy_max_mb", 0.0, 0.0, 1e9);
   Reader steps = r.required("init_module");
   steps.expect_seq(1000);
   for (size_t i = 0; i < steps.size(); ++i)
-    k.init_module.push_back(read_step(steps.at(i), cal, LockKind::none));
+    k.init_module.push_back(read_step(steps.at(i), cal, k, Held{}));
   std::map<Effect, int> n;
   count_effects(k.init_module, n);
   for (Effect e : {Effect::duplicate_check, Effect::sysfs_claim, Effect::list_add, Effect::init, Effect::live,
@@ -274,6 +356,8 @@ Kernel read_kernel(const Reader& r, const Calibration& cal) {
       steps.fail(std::string("the pipeline needs exactly one step with effect ") + to_string(e));
   std::vector<std::string> takers;
   check_vmalloc(k.init_module, takers);
+  if (n[Effect::vmap_purge] > 0 && !(k.vmap_lazy_max_mb > 0))
+    steps.fail("a step with effect vmap_purge needs the kernel's vmap_lazy_max_mb (lazy_max_pages per fls(CPUs), MiB)");
   return k;
 }
 

@@ -31,12 +31,12 @@ void emit_cost(YAML::Emitter& e, const CostExpr& c) {
     e << YAML::Comment(names);
 }
 
-void emit_steps(YAML::Emitter& e, const std::vector<Step>& steps) {
+void emit_steps(YAML::Emitter& e, const std::vector<Step>& steps, const Kernel& k) {
   e << YAML::BeginSeq;
   for (const auto& s : steps) {
     e << YAML::BeginMap;
     e << YAML::Key << "name" << YAML::Value << s.name;
-    e << YAML::Key << "lock" << YAML::Value << to_string(s.lock);
+    e << YAML::Key << "lock" << YAML::Value << (s.lock == LockKind::named ? k.lock_name(s.lock_id) : to_string(s.lock));
     e << YAML::Key << "repeat" << YAML::Value << to_string(s.repeat);
     if (s.has_only_if)
       e << YAML::Key << "only_if" << YAML::Value << to_string(s.only_if);
@@ -60,7 +60,7 @@ void emit_steps(YAML::Emitter& e, const std::vector<Step>& steps) {
       }
     } else {
       e << YAML::Key << "steps" << YAML::Value;
-      emit_steps(e, s.steps);
+      emit_steps(e, s.steps, k);
     }
     e << YAML::EndMap;
   }
@@ -146,9 +146,23 @@ std::string to_yaml(const Scenario& s) {
   e << YAML::Key << "mutex" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "wakeup_us" << YAML::Value
     << num(k.mutex.wakeup_us) << YAML::Key << "adaptive_spin" << YAML::Value << k.mutex.adaptive_spin << YAML::Key << "handoff"
     << YAML::Value << k.mutex.handoff << YAML::EndMap;
+  if (!k.locks.empty()) { // listed only when declared: configs from before locks stay byte-identical
+    e << YAML::Key << "locks" << YAML::Value << YAML::BeginMap;
+    for (const auto& l : k.locks) {
+      e << YAML::Key << l.name << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "kind" << YAML::Value
+        << (l.spinlock ? "spinlock" : "mutex");
+      if (!l.spinlock)
+        e << YAML::Key << "wakeup_us" << YAML::Value << num(l.params.wakeup_us) << YAML::Key << "adaptive_spin"
+          << YAML::Value << l.params.adaptive_spin << YAML::Key << "handoff" << YAML::Value << l.params.handoff;
+      e << YAML::EndMap;
+    }
+    e << YAML::EndMap;
+  }
+  if (k.vmap_lazy_max_mb > 0)
+    e << YAML::Key << "vmap_lazy_max_mb" << YAML::Value << num(k.vmap_lazy_max_mb);
   e << YAML::Key << "use_module_timeout_s" << YAML::Value << num(k.use_module_timeout_s);
   e << YAML::Key << "init_module" << YAML::Value;
-  emit_steps(e, k.init_module);
+  emit_steps(e, k.init_module, k);
   e << YAML::EndMap;
 
   const auto& u = s.userspace;

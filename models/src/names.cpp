@@ -44,8 +44,15 @@ const char* to_string(LockKind k) {
     return "module_mutex";
   case LockKind::preempt_off:
     return "preempt_off";
+  case LockKind::named:
+    return "named";
   }
   return "?";
+}
+
+const std::string& Kernel::lock_name(std::size_t id) const {
+  static const std::string module_mutex = "module_mutex";
+  return id == 0 ? module_mutex : locks.at(id - 1).name;
 }
 
 const char* to_string(Repeat r) {
@@ -84,6 +91,8 @@ const char* to_string(Effect e) {
     return "add_unformed";
   case Effect::idempotent:
     return "idempotent";
+  case Effect::vmap_purge:
+    return "vmap_purge";
   }
   return "?";
 }

@@ -42,11 +42,16 @@ public:
     }
   }
   void preempt_point(Proc& /*p*/) override {}
-  void lock(Proc& p) override {
+  void lock(Proc& p, std::size_t id) override { // the plan is module_mutex's; other locks cost only their work
+    if (id != 0)
+      return;
     plan_.acquisitions++;
     p.holds_lock = true;
   }
-  void unlock(Proc& p) override { p.holds_lock = false; }
+  void unlock(Proc& p, std::size_t id) override {
+    if (id == 0)
+      p.holds_lock = false;
+  }
   void sleep_for(Proc& /*p*/, double seconds) override {
     clock_ += seconds;
     plan_.off_cpu_s += seconds;

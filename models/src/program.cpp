@@ -213,13 +213,13 @@ bool BootProgram::already_loaded(Proc& t, size_t m) {
       off_cpu(t, State::sleep, mp.poll_ms * 1e-3); // "coming": usleep and read initstate again
     }
   }
-  plat_.lock(t);
+  plat_.lock(t, 0);
   const double us = checked_us(mp.check_us + mp.check_us_per_loaded * static_cast<double>(ks_.loaded_modules()),
                                "already_loaded_check");
   cpu(t, us, Mode::kernel);
   demand_[t.id] += us / (sc_.machine.speed * 1e6);
   const bool listed = ks_.on_list(m);
-  plat_.unlock(t);
+  plat_.unlock(t, 0);
   plat_.preempt_point(t);
   return listed;
 }
@@ -280,21 +280,29 @@ Outcome BootProgram::exec_steps(Proc& t, const std::vector<Step>& steps, LoadCtx
   for (const Step& s : steps) {
     if (s.has_only_if && features(c.m)[s.only_if] <= 0)
       continue;
+    if (s.effect == Effect::vmap_purge && !purge_due()) // checked before its lock, as the kernel does
+      continue;
     const std::int64_t n = step_repeats(s, w_.modules[c.m], sc_.machine.cores);
     for (std::int64_t i = 0; i < n; ++i) {
       if (++steps_run_ > max_steps_)
         throw ProgramError(fmt::format("more than {} step repetitions: a runaway scenario (check the symbol, "
                                        "export and module counts)", max_steps_));
       t.step = step_id(s);
+      // a spinlock's holder runs with preemption off (spin_lock); waiters spin before that
+      const bool spinlock = s.lock == LockKind::named && sc_.kernel.locks[s.lock_id - 1].spinlock;
       if (s.lock == LockKind::module_mutex)
-        plat_.lock(t);
-      else if (s.lock == LockKind::preempt_off)
+        plat_.lock(t, 0);
+      else if (s.lock == LockKind::named)
+        plat_.lock(t, s.lock_id);
+      if (s.lock == LockKind::preempt_off || spinlock)
         t.preempt_off++;
       Outcome o = s.steps.empty() ? exec_leaf(t, s, i, c) : exec_steps(t, s.steps, c);
-      if (s.lock == LockKind::module_mutex)
-        plat_.unlock(t);
-      else if (s.lock == LockKind::preempt_off)
+      if (s.lock == LockKind::preempt_off || spinlock)
         t.preempt_off--;
+      if (s.lock == LockKind::module_mutex)
+        plat_.unlock(t, 0);
+      else if (s.lock == LockKind::named)
+        plat_.unlock(t, s.lock_id);
       if (o != Outcome::loaded)
         return o;
       plat_.preempt_point(t); // cond_resched / might_sleep at the end of each repetition
@@ -393,6 +401,8 @@ Outcome BootProgram::exec_leaf(Proc& t, const Step& s, std::int64_t rep, LoadCtx
     ks_.take_name(c.m);
     c.named = true;
     break;
+  case Effect::vmap_purge: // claimed in purge_due(); the step's cost (and lock) is the purge
+    break;
   case Effect::idempotent: // 6.4 idempotent finit_module: the first call's result, no work of our own
     if (ks_.in_flight(c.m) > 0) {
       while (ks_.in_flight(c.m) > 0)
@@ -412,10 +422,25 @@ void BootProgram::vm_release(LoadCtx& c, const std::string& step) {
   for (auto it = c.held.begin(); it != c.held.end(); ++it)
     if (it->first == step) {
       cnt_.vmalloc_kb = std::max(0.0, cnt_.vmalloc_kb - it->second);
+      cnt_.vmap_lazy_kb += it->second;
       c.held.erase(it);
       rec_.vmalloc.emplace_back(plat_.now(), cnt_.vmalloc_kb);
       return;
     }
+}
+
+bool BootProgram::purge_due() {
+  // lazy_max_pages() = fls(num_online_cpus()) * 32 MiB of pages (mm/vmalloc.c); fls(n) is the
+  // bit length of n. The area freed lazily is counted free at once here (the kernel keeps it
+  // mapped until the purge, and purges before it fails an allocation): a documented approximation.
+  int fls = 0;
+  for (unsigned n = static_cast<unsigned>(std::max(1, sc_.machine.cores)); n; n >>= 1)
+    fls++;
+  if (cnt_.vmap_lazy_kb <= sc_.kernel.vmap_lazy_max_mb * 1024.0 * fls)
+    return false;
+  cnt_.vmap_lazy_kb = 0;
+  cnt_.vmap_purges++;
+  return true;
 }
 
 void BootProgram::wake_all(std::vector<Proc*>& waiters) {
@@ -432,7 +457,7 @@ void BootProgram::wake_all(std::vector<Proc*>& waiters) {
 void BootProgram::wait_finished(Proc& t, size_t m, const std::string& what) {
   const bool relock = t.holds_lock;
   if (relock)
-    plat_.unlock(t);
+    plat_.unlock(t, 0);
   finish_waiters_[m].push_back(&t);
   t.waiting_for = what;
   plat_.cpu_block(t);
@@ -441,7 +466,7 @@ void BootProgram::wait_finished(Proc& t, size_t m, const std::string& what) {
   t.waiting_for.clear();
   plat_.cpu_wake(t);
   if (relock)
-    plat_.lock(t);
+    plat_.lock(t, 0);
 }
 
 /// use_module: the owner of a symbol is still in its init function; wait for it (holding
@@ -450,10 +475,10 @@ void BootProgram::wait_finished(Proc& t, size_t m, const std::string& what) {
 bool BootProgram::wait_until_live(Proc& t, size_t owner, bool unlocked) {
   const bool relock = unlocked && t.holds_lock;
   if (relock)
-    plat_.unlock(t);
+    plat_.unlock(t, 0);
   const bool ok = wait_until_live(t, owner);
   if (relock)
-    plat_.lock(t);
+    plat_.lock(t, 0);
   return ok;
 }
 

@@ -122,13 +122,14 @@ std::string run_case(const Scenario& s) {
         fmt::format("CPU busy {:.9f} s != work {:.9f} s + spinning {:.9f} s", r.cpu_busy_s, r.program_cpu_work_s, spin));
   // the lock was held exactly while its holder worked, waited for a CPU (preempted, or queued
   // after a sleep or a hand-over), was off CPU holding it (asleep, waiting for a dependency),
-  // or (handoff) was being woken with the lock already its own
+  // or (handoff) was being woken with the lock already its own, or waited for another kernel
+  // lock (kernel.locks) nested inside it
   const double residual = r.lock_hold_total - r.locked_work_s - r.holder_preempted_s - r.locked_off_cpu_s -
-                          r.handoff_wakeup_s;
+                          r.handoff_wakeup_s - r.locked_lock_wait_s;
   check(std::fabs(residual) <= eps_hold + 1e-6 * r.lock_hold_total,
         fmt::format("lock hold {:.9f} s != locked work {:.9f} + holder preempted {:.9f} + off CPU {:.9f} + handoff "
-                    "wake-ups {:.9f} s", r.lock_hold_total, r.locked_work_s, r.holder_preempted_s,
-                    r.locked_off_cpu_s, r.handoff_wakeup_s));
+                    "wake-ups {:.9f} + waits for other locks {:.9f} s", r.lock_hold_total, r.locked_work_s,
+                    r.holder_preempted_s, r.locked_off_cpu_s, r.handoff_wakeup_s, r.locked_lock_wait_s));
 
   if (s.machine.scheduler.model != SchedulerModel::processor_sharing) {
     std::vector<std::pair<double, int>> ev; // (+1 at start, -1 at end); ends first at equal times

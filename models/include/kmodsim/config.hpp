@@ -98,7 +98,9 @@ struct CostExpr {
 // ---------------------------------------------------------------------------------------------
 // Kernel: the init_module pipeline as data.
 
-enum class LockKind { none, module_mutex, preempt_off };
+/// A step's lock: none, module_mutex, preempt_disable(), or a lock the kernel file declares
+/// under `locks:` (Step::lock_id names it).
+enum class LockKind { none, module_mutex, preempt_off, named };
 enum class Repeat { once, per_undef_symbol, per_export, per_cpu };
 /// What a step does to the kernel's module state, besides costing time.
 enum class Effect {
@@ -117,6 +119,10 @@ enum class Effect {
   /// idempotent finit_module (6.4+): a second call for a module whose load is in flight waits
   /// for it before doing anything and returns its result (success)
   idempotent,
+  /// vmalloc's lazy purge (mm/vmalloc.c, 2.6.28+): the step runs only when the module area
+  /// freed since the last purge exceeds lazy_max_pages() (Kernel::vmap_lazy_max_mb x fls(CPUs));
+  /// the loader that finds it so purges (TLB shootdown on every CPU: cost ~ `cpus`)
+  vmap_purge,
 };
 enum class Preemption { voluntary, full };
 const char* to_string(LockKind k);
@@ -127,6 +133,7 @@ const char* to_string(Preemption p);
 struct Step {
   std::string name;
   LockKind lock = LockKind::none;
+  std::size_t lock_id = 0; ///< the lock's id: 0 module_mutex, i >= 1 Kernel::locks[i - 1]
   Repeat repeat = Repeat::once;
   Effect effect = Effect::none;
   CostExpr cost;         ///< CPU work (kernel mode) per repetition
@@ -154,6 +161,19 @@ struct Kernel {
     bool adaptive_spin = false; ///< a waiter spins on its CPU while the owner is on a CPU (2.6.30+)
     bool handoff = false;       ///< unlock hands the lock to the first waiter (Linux 4.10+); false: it may be stolen
   } mutex;
+  /// Kernel locks besides module_mutex (`locks:` in the kernel file, in file order), e.g.
+  /// vmalloc's vmap_area_lock. Lock id i >= 1 is locks[i - 1]; id 0 is module_mutex.
+  struct Lock {
+    std::string name;
+    bool spinlock = false; ///< waiters spin (FIFO, ticket/queued spinlock); the holder runs with preemption off
+    Mutex params;          ///< a spinlock: adaptive_spin and handoff on, wakeup_us 0
+  };
+  std::vector<Lock> locks;
+  /// lazy_max_pages() per fls(num_online_cpus()), MiB (32 since 2.6.28's db64fe02); 0: the
+  /// kernel file models no lazy purge (no step with effect vmap_purge)
+  double vmap_lazy_max_mb = 0;
+  /// The name of lock id `id`.
+  const std::string& lock_name(std::size_t id) const;
   double use_module_timeout_s = 30.0; ///< use_module gives up waiting for a dependency's init (0: never)
   std::vector<Step> init_module;     ///< the ordered steps of sys_init_module
 };

@@ -64,9 +64,9 @@ public:
   virtual void cpu_run(Proc& p, double us, Mode mode) = 0;
   /// A voluntary preemption point (cond_resched, might_sleep) in kernel code.
   virtual void preempt_point(Proc& p) = 0;
-  /// module_mutex.
-  virtual void lock(Proc& p) = 0;
-  virtual void unlock(Proc& p) = 0;
+  /// A kernel lock: id 0 is module_mutex (Proc::holds_lock), id i >= 1 the kernel's locks[i - 1].
+  virtual void lock(Proc& p, std::size_t id) = 0;
+  virtual void unlock(Proc& p, std::size_t id) = 0;
   /// Off-CPU time (the caller has left the CPU).
   virtual void sleep_for(Proc& p, double seconds) = 0;
   /// Reads `bytes` from the disk (the caller has left the CPU).
@@ -92,6 +92,8 @@ struct ProgramCounters {
   double locked_off_cpu_s = 0; ///< off CPU (asleep, waiting for a dependency) while holding module_mutex
   double vmalloc_kb = 0, vmalloc_peak_kb = 0; ///< the module area in use, and its peak
   std::int64_t enomem = 0;                     ///< loads refused for want of module area
+  double vmap_lazy_kb = 0;       ///< module area freed since the last lazy purge
+  std::int64_t vmap_purges = 0;  ///< lazy purges run (effect vmap_purge)
 };
 
 class BootProgram {
@@ -130,6 +132,8 @@ private:
   void wait_finished(Proc& t, size_t m, const std::string& what);
   void wake_all(std::vector<Proc*>& waiters);
   void vm_release(LoadCtx& c, const std::string& step);
+  /// vmap_purge: due when the lazily freed area passes lazy_max_pages(); the caller claims it
+  bool purge_due();
   void off_cpu(Proc& t, State st, double seconds);
   /// CPU work through the platform, counted.
   void cpu(Proc& t, double us, Mode mode);
