@@ -425,7 +425,7 @@ Workload read_workload(const Reader& r, bool sample, std::uint64_t seed) {
   std::unordered_map<std::string, size_t> index;
   for (size_t i = 0; i < mods.size(); ++i) {
     Reader m = mods.at(i);
-    m.allow_keys({"name", "size_kb", "init_kb", "file_kb", "undef_symbols", "dep_symbols", "relocations", "exports",
+    m.allow_keys({"name", "size_kb", "init_kb", "file_kb", "decompressed_kb", "undef_symbols", "dep_symbols", "relocations", "exports",
                   "percpu_kb", "deps", "init"});
     Module mod;
     mod.name = m.required("name").as_string();
@@ -440,6 +440,7 @@ Workload read_workload(const Reader& r, bool sample, std::uint64_t seed) {
     if (mod.init_kb > mod.size_kb)
       m.child("init_kb").fail("init_kb exceeds size_kb");
     mod.file_kb = m.get_ranged("file_kb", 0.0, limits::kSizeKb);
+    mod.decompressed_kb = m.get_ranged("decompressed_kb", 0.0, limits::kSizeKb);
     mod.undef_symbols = m.get_int("undef_symbols", 0, 0, 10000000);
     mod.dep_symbols = m.get_int("dep_symbols", 0, 0, 10000000);
     if (mod.dep_symbols > mod.undef_symbols)
@@ -465,6 +466,7 @@ Workload read_workload(const Reader& r, bool sample, std::uint64_t seed) {
       mod.size_kb *= scale_size;
       mod.init_kb *= scale_size;
       mod.file_kb *= scale_size;
+      mod.decompressed_kb *= scale_size;
       mod.percpu_kb *= scale_size;
       mod.undef_symbols = std::llround(static_cast<double>(mod.undef_symbols) * scale_symbols);
       mod.dep_symbols = std::min<std::int64_t>(mod.undef_symbols, std::llround(static_cast<double>(mod.dep_symbols) * scale_symbols));

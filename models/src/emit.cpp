@@ -226,8 +226,12 @@ std::string to_yaml(const Scenario& s) {
                    mod.dep_symbols, mod.relocations, mod.exports, num(mod.percpu_kb));
     for (size_t i = 0; i < mod.deps.size(); ++i)
       out += (i ? ", " : "") + quoted(mod.deps[i]);
-    fmt::format_to(std::back_inserter(out), "], init: {{cpu_us: {}, wait_ms: {}}}}}", num(mod.init.cpu_us),
-                   num(mod.init.wait_ms));
+    if (mod.decompressed_kb > 0) // listed only when compressed: configs from before stay byte-identical
+      fmt::format_to(std::back_inserter(out), "], decompressed_kb: {}, init: {{cpu_us: {}, wait_ms: {}}}}}",
+                     num(mod.decompressed_kb), num(mod.init.cpu_us), num(mod.init.wait_ms));
+    else
+      fmt::format_to(std::back_inserter(out), "], init: {{cpu_us: {}, wait_ms: {}}}}}", num(mod.init.cpu_us),
+                     num(mod.init.wait_ms));
   }
   out += "\n  uevents:";
   if (w.uevents.empty())

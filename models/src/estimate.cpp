@@ -21,6 +21,8 @@ Features module_features(const Module& m, const LoadState& state) {
   f[Feature::loaded_modules] = static_cast<double>(state.loaded_modules);
   f[Feature::cpus] = state.cores;
   f[Feature::log2_symtab_entries] = std::log2(std::max<double>(1.0, static_cast<double>(state.symtab_entries)));
+  f[Feature::decompressed_kb] = m.decompressed_kb;
+  f[Feature::image_kb] = m.decompressed_kb > 0 ? m.decompressed_kb : f[Feature::file_kb];
   return f;
 }
 

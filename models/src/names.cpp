@@ -20,9 +20,9 @@ const char* to_string(SchedulerModel m) {
 }
 
 namespace {
-constexpr std::array<const char*, 14> kFeatureNames = {
+constexpr std::array<const char*, 16> kFeatureNames = {
     "constant",    "size_kb", "core_kb",   "init_kb",        "file_kb",        "undef_symbols", "dep_symbols",
-    "relocations", "exports", "percpu_kb", "symtab_entries", "loaded_modules", "cpus",          "log2_symtab_entries"};
+    "relocations", "exports", "percpu_kb", "symtab_entries", "loaded_modules", "cpus",          "log2_symtab_entries", "decompressed_kb", "image_kb"};
 }
 
 const char* to_string(Feature f) { return kFeatureNames.at(static_cast<size_t>(f)); }

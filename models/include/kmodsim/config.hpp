@@ -64,6 +64,8 @@ enum class Feature {
   loaded_modules, ///< machine state: modules on the module list
   cpus,           ///< machine state: number of (possible) CPUs
   log2_symtab_entries, ///< log2 of symtab_entries: the steps of a binary search (3.0+)
+  decompressed_kb, ///< the .ko once decompressed, 0 when the file is not compressed
+  image_kb,        ///< the ELF image init_module gets: decompressed_kb if compressed, else file_kb
 };
 const char* to_string(Feature f);
 /// Parses a feature name; throws std::invalid_argument listing the valid names.
@@ -72,7 +74,7 @@ std::vector<std::string> feature_names();
 
 /// Values of every feature for one evaluation.
 struct Features {
-  double v[14] = {};
+  double v[16] = {};
   double& operator[](Feature f) { return v[static_cast<int>(f)]; }
   double operator[](Feature f) const { return v[static_cast<int>(f)]; }
 };

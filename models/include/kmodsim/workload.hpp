@@ -28,6 +28,8 @@ struct Module {
   double size_kb = 0.0;      ///< SHF_ALLOC sections, core + init parts (what load_module copies)
   double init_kb = 0.0;      ///< the part of size_kb in init sections (freed after init)
   double file_kb = 0.0;      ///< size of the .ko file read from disk (0: use size_kb)
+  /// the .ko once decompressed, when the file is compressed (.ko.xz/.zst/.gz); 0: not compressed
+  double decompressed_kb = 0.0;
   std::int64_t undef_symbols = 0; ///< undefined symbols: one resolve_symbol each
   std::int64_t dep_symbols = 0;   ///< of undef_symbols, how many are exported by dependencies
   std::int64_t relocations = 0;   ///< relocation entries over all REL/RELA sections
