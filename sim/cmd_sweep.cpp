@@ -103,15 +103,19 @@ std::string csv_field(const json& v) {
 void write_tables(const fs::path& dir, const SweepSpec& s, const std::vector<SweepPoint>& pts,
                   const std::vector<SweepRun>& runs, const std::map<std::string, json>& done) {
   const auto axes = axis_names(s);
+  // every metric of any run, in the order first seen: points differ in what they report (a
+  // kernel with vmalloc steps or more locks adds vmalloc.* and locks.*); a run without one
+  // leaves its cell empty
   std::vector<std::string> metrics;
+  std::set<std::string> seen;
   for (const auto& r : runs) {
     auto it = done.find(r.id);
     if (it != done.end() && it->second.contains("summary")) {
       std::vector<std::pair<std::string, json>> f;
       flatten(it->second["summary"], "", f);
       for (const auto& kv : f)
-        metrics.push_back(kv.first);
-      break;
+        if (seen.insert(kv.first).second)
+          metrics.push_back(kv.first);
     }
   }
   std::string out = "run,point,replication,seed";

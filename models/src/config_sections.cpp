@@ -582,7 +582,7 @@ Userspace read_userspace(const Reader& r, const Calibration& cal, const Machine&
     u.modprobe.index = m.get_enum("index", ModprobeIndex::text, {ModprobeIndex::text, ModprobeIndex::binary});
     u.modprobe.index_lookup_us = get_cost_scalar(m, "index_lookup_us", cal, 0.0);
     u.modprobe.loaded_check =
-        m.get_enum("loaded_check", LoadedCheck::proc_modules, {LoadedCheck::proc_modules, LoadedCheck::sysfs});
+        m.get_enum("loaded_check", LoadedCheck::proc_modules, {LoadedCheck::proc_modules, LoadedCheck::sysfs, LoadedCheck::kmod});
     u.modprobe.poll_ms = m.get_ranged("poll_ms", 100.0, limits::kPollMs);
     u.modprobe.startup_us = get_cost_scalar(m, "startup_us", cal, 0.0);
     u.modprobe.index_us_per_module = get_cost_scalar(m, "index_us_per_module", cal, 0.0);

@@ -98,7 +98,9 @@ const char* to_string(Effect e) {
 }
 
 const char* to_string(Preemption p) { return p == Preemption::voluntary ? "voluntary" : "full"; }
-const char* to_string(LoadedCheck c) { return c == LoadedCheck::proc_modules ? "proc_modules" : "sysfs"; }
+const char* to_string(LoadedCheck c) {
+  return c == LoadedCheck::proc_modules ? "proc_modules" : c == LoadedCheck::sysfs ? "sysfs" : "kmod";
+}
 const char* to_string(ModprobeIndex i) { return i == ModprobeIndex::text ? "text" : "binary"; }
 const char* to_string(CostNoise n) { return n == CostNoise::per_load ? "per_load" : "per_step"; }
 const char* to_string(CostDistribution d) { return d == CostDistribution::lognormal ? "lognormal" : "exponential"; }

@@ -201,6 +201,12 @@ void BootProgram::modprobe(Proc& t, size_t ev) {
 bool BootProgram::already_loaded(Proc& t, size_t m) {
   const auto& mp = sc_.userspace.modprobe;
   t.step = step_check_;
+  if (mp.loaded_check == LoadedCheck::kmod) { // module_is_inkernel(): coming or live, one read
+    const double us = checked_us(mp.check_us, "already_loaded_check");
+    cpu(t, us, Mode::kernel);
+    demand_[t.id] += us / (sc_.machine.speed * 1e6);
+    return ks_.state(m) == ModState::live || ks_.sysfs_exists(m);
+  }
   if (mp.loaded_check == LoadedCheck::sysfs) {
     while (true) {
       const double us = checked_us(mp.check_us, "already_loaded_check");

@@ -229,7 +229,10 @@ struct Calibration {
 /// (ModuleInitCalib). Called by load_scenario; pure.
 void apply_module_init(Scenario& s);
 
-enum class LoadedCheck { proc_modules, sysfs };
+/// modprobe's already-loaded check: /proc/modules under module_mutex (module-init-tools <= 3.5),
+/// /sys/module/<name>/initstate polled while "coming" (module-init-tools 3.6), or kmod's
+/// module_is_inkernel(): initstate "coming" or "live" both count as loaded, no polling.
+enum class LoadedCheck { proc_modules, sysfs, kmod };
 enum class ModprobeIndex { text, binary };
 const char* to_string(ModprobeIndex i);
 const char* to_string(LoadedCheck c);
