@@ -7,7 +7,8 @@ pkgs=(
   libsimgrid-dev libboost-graph-dev libeigen3-dev libyaml-cpp-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libssl-dev libgtest-dev
   libelf-dev liblzma-dev libzstd-dev zlib1g-dev
-  python3 python3-pandas python3-matplotlib python3-yaml python3-scipy
+  libkmod-dev kmod
+  python3 python3-pandas python3-matplotlib python3-yaml python3-scipy python3-simpy3
   parallel
 )
 missing=()

@@ -13,6 +13,7 @@
 #include <kmodsim/estimate.hpp>
 #include <kmodsim/import/import.hpp>
 #include <kmodsim/import/safe_io.hpp>
+#include <kmodsim/import/this_machine.hpp>
 #include <kmodsim/limits.hpp>
 #include <kmodsim/plan.hpp>
 
@@ -143,16 +144,90 @@ struct ImportArgs {
   import::ImportOptions opt;
   std::string output, tsv, date, name, provenance;
   bool force = false;
+  bool this_machine = false;
+  std::string root, machine_out; // --this-machine only
 };
 
+/// `import --this-machine`: the running system under --root (docs/import.md "Simulate this machine").
+int cmd_import_this_machine(const ImportArgs& a) {
+  import::ThisMachineOptions o;
+  o.root = a.root.empty() ? "/" : a.root;
+  o.jobs = a.opt.jobs;
+  import::ThisMachineReport t;
+  const auto t0 = std::chrono::steady_clock::now();
+  Workload w = import::import_this_machine(o, t);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!a.name.empty())
+    w.name = a.name;
+  if (!a.provenance.empty())
+    w.provenance = a.provenance;
+  if (!a.machine_out.empty())
+    import::check_machine_facts(t); // an unknown core count fails before anything is written
+  if (!a.output.empty())
+    import::write_output_file(a.output, a.force,
+                              [&](std::ostream& out) { import::write_this_machine_workload_yaml(w, t, out, a.date); });
+  if (!a.tsv.empty())
+    import::write_output_file(a.tsv, a.force, [&](std::ostream& out) { import::write_features_tsv(w, out); });
+  if (!a.machine_out.empty())
+    import::write_output_file(a.machine_out, a.force, [&](std::ostream& out) { import::write_machine_yaml(t, out, a.date); });
+  const import::ImportReport& r = t.import;
+  for (const auto& warn : r.warnings)
+    std::cerr << "warning: " << warn << "\n";
+  std::cout << fmt::format("imported {} of {} modules, {} uevents ({} unmatched, {} duplicate), kernel {}, "
+                           "{} warnings, {:.2f} s -> {}\n",
+                           r.modules_imported, r.modules_in_tree, r.uevents, r.uevents_unmatched, r.uevents_duplicate,
+                           r.kernel_version, r.warnings.size(), secs, a.output.empty() ? a.tsv : a.output);
+  std::cout << fmt::format("  root {}, kernel release {} (from {}), tree {}\n", t.root, t.release, t.release_source,
+                           t.modules_dir);
+  std::cout << fmt::format("  modaliases: {} files under {} ({} empty, {} invalid, {} unreadable, {} links skipped): "
+                           "{} match one module, {} several (+{} uevents), {} none, {} built in, {} blacklisted, "
+                           "{} outside the tree\n",
+                           t.modalias_files, t.sysfs_devices, t.modalias_empty, t.modalias_invalid,
+                           t.modalias_unreadable, t.modalias_symlinks, t.modaliases_one, t.modaliases_several,
+                           t.extra_uevents, t.modaliases_unmatched, t.modaliases_builtin, t.modaliases_blacklisted,
+                           t.modaliases_not_in_tree);
+  std::cout << fmt::format("  boot list: {} modules in {} ({} not in the tree), {} requested for nothing else "
+                           "loads them\n",
+                           t.loaded_modules, t.proc_modules, t.loaded_not_in_tree, t.boot_requests);
+  if (r.kernel_exports_source.empty())
+    std::cout << fmt::format("  kernel_exports: NOT DETERMINABLE, written as 0 (no __ksymtab_ entry of vmlinux and "
+                             "no Module.symvers or System.map with vmlinux exports in: {})\n",
+                             fmt::join(t.kernel_exports_tried, ", "));
+  else
+    std::cout << fmt::format("  kernel_exports: {} ({} {})\n", w.kernel_exports, t.kernel_exports_how,
+                             r.kernel_exports_source);
+  const import::MachineFacts& f = t.facts;
+  std::cout << fmt::format("  machine: {} cores ({}), RAM {} ({}){}\n",
+                           f.cores > 0 ? std::to_string(f.cores) : "unknown",
+                           f.cores_source.empty() ? "not found" : f.cores_source,
+                           f.mem_total_kb > 0 ? fmt::format("{:.1f} MiB", static_cast<double>(f.mem_total_kb) / 1024.0)
+                                              : "unknown",
+                           f.ram_source.empty() ? "not found" : f.ram_source,
+                           a.machine_out.empty() ? "" : " -> " + a.machine_out);
+  return 0;
+}
+
 int cmd_import(const ImportArgs& a) {
+  if (a.this_machine && !a.opt.modules_dir.empty())
+    throw CLI::ValidationError("import", "--this-machine reads ROOT/lib/modules/<release>: leave out --modules-dir");
+  if (!a.this_machine && a.opt.modules_dir.empty())
+    throw CLI::ValidationError("import", "give --modules-dir DIR, or --this-machine");
+  if (a.this_machine && (!a.opt.boot_list.empty() || !a.opt.uevents.empty()))
+    throw CLI::ValidationError("import", "--this-machine reads the boot list and the uevents from the machine "
+                                         "(ROOT/proc/modules, ROOT/sys/devices): leave out --boot-list and --uevents");
+  if (!a.this_machine && (!a.root.empty() || !a.machine_out.empty()))
+    throw CLI::ValidationError("import", "--root and --machine-out go with --this-machine");
   if (a.output.empty() && a.tsv.empty())
     throw CLI::ValidationError("import", "give -o WORKLOAD.yaml, --tsv FILE, or both");
   if (!a.output.empty() && a.output == a.tsv)
     throw CLI::ValidationError("import", "-o and --tsv name the same file");
-  for (const std::string& f : {a.output, a.tsv}) // fail before the work, not after it
+  if (!a.machine_out.empty() && (a.machine_out == a.output || a.machine_out == a.tsv))
+    throw CLI::ValidationError("import", "--machine-out names the same file as -o or --tsv");
+  for (const std::string& f : {a.output, a.tsv, a.machine_out}) // fail before the work, not after it
     if (!f.empty())
       import::check_output_path(f, a.force); // import::OutputError (a kmodsim::OutputError): exit 1
+  if (a.this_machine)
+    return cmd_import_this_machine(a);
   import::ImportReport report;
   const auto t0 = std::chrono::steady_clock::now();
   Workload w = import::import_tree(a.opt, report);
@@ -247,9 +322,14 @@ int main(int argc, char** argv) {
                     "weigh the critical path by this scenario's kernel and machine (seconds)");
 
   ImportArgs ia;
-  auto* imp = app.add_subcommand("import", "import a kernel module tree (modules.dep + .ko) as a workload YAML");
-  imp->add_option("--modules-dir", ia.opt.modules_dir, "a /lib/modules/<version> tree on which depmod has run")
-      ->required();
+  auto* imp = app.add_subcommand("import", "import a kernel module tree (modules.dep + .ko), or this machine, "
+                                          "as a workload YAML");
+  imp->add_option("--modules-dir", ia.opt.modules_dir, "a /lib/modules/<version> tree on which depmod has run");
+  imp->add_flag("--this-machine", ia.this_machine,
+                "import the running system instead: ROOT/lib/modules/<release>, ROOT/sys/devices/**/modalias "
+                "(resolved with libkmod), ROOT/proc/modules, ROOT/proc/kallsyms");
+  imp->add_option("--root", ia.root, "--this-machine: the machine's root directory (default /)");
+  imp->add_option("--machine-out", ia.machine_out, "--this-machine: also write a machine YAML (cores, ram_mb)");
   imp->add_option("--boot-list", ia.opt.boot_list, "lsmod output or /proc/modules text: the modules loaded at boot");
   imp->add_option("--uevents", ia.opt.uevents, "one modalias per line (one per device event)");
   imp->add_option("-o,--output", ia.output, "workload YAML to write");

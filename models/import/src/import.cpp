@@ -2,6 +2,9 @@
 
 #include "kmodsim/import/import.hpp"
 
+#include "import_feed.hpp"
+#include "tree.hpp"
+
 #include "kmodsim/import/decompress.hpp"
 #include "kmodsim/import/elf.hpp"
 #include "kmodsim/import/limits.hpp"
@@ -26,301 +29,122 @@
 
 namespace kmodsim::import {
 namespace fs = std::filesystem;
+using namespace detail;
+
 namespace {
 
-/// One line of modules.dep, resolved.
-struct TreeModule {
-  std::string name;      ///< normalised
-  std::string path;      ///< as modules.dep writes it
-  std::string file;      ///< the path to open
-  std::size_t line = 0;  ///< modules.dep line
-  std::vector<std::size_t> deps; ///< indices into the tree, modules.dep order
+/// One uevent of the workload, before it becomes a kmodsim::Uevent.
+struct Resolved {
+  std::string device;
+  std::size_t module = SIZE_MAX; // tree index; SIZE_MAX = no match
+  std::size_t line = 0;
+  std::string file; // "" = the uevent file of the import
 };
 
-struct Tree {
-  std::string dep_file;
-  std::vector<TreeModule> modules; ///< modules.dep order
-  std::unordered_map<std::string, std::size_t> by_name;
-};
-
-std::string join(const std::string& dir, const std::string& path) {
-  if (!path.empty() && path.front() == '/') return path;
-  return (fs::path(dir) / path).string();
-}
-
-/// Runs f(), turning what means "this file could not be processed" but is not an ImportError
-/// (memory exhaustion, a file system error) into an ImportError naming `path`.
-template <class F> auto guarded(const std::string& path, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const ImportError&) {
-    throw;
-  } catch (const std::bad_alloc&) {
-    throw ImportError::in_file(path, "out of memory");
-  } catch (const std::length_error&) {
-    throw ImportError::in_file(path, "out of memory");
-  } catch (const fs::filesystem_error& e) {
-    throw ImportError::in_file(e.path1().empty() ? path : e.path1().string(), e.code().message());
+/// The boot list of a feed (/proc/modules): modules without a modules.dep line are skipped and
+/// counted (a module built out of tree and loaded by hand, a tree updated since the boot).
+void feed_boot_list(const Tree& tree, const MachineFeed& feed, std::vector<std::size_t>& boot,
+                    std::vector<std::size_t>& boot_lines, ImportReport& report) {
+  const BootList list =
+      guarded(feed.boot_source, [&] { return parse_boot_list(feed.boot_text, feed.boot_source); });
+  std::vector<std::string> unknown;
+  for (const BootListEntry& e : list.modules) {
+    const auto it = tree.by_name.find(e.name);
+    if (it == tree.by_name.end()) {
+      unknown.push_back(e.name);
+      continue;
+    }
+    boot.push_back(it->second);
+    boot_lines.push_back(e.line);
+  }
+  feed.report->loaded_modules = list.modules.size();
+  feed.report->loaded_not_in_tree = unknown.size();
+  if (!unknown.empty()) {
+    report.warnings.push_back(feed.boot_source + ": " + std::to_string(unknown.size()) +
+                              " loaded module(s) not in " + tree.dep_file +
+                              ", left out: " + join_names(unknown));
   }
 }
 
-/// Reads an optional input file: nullopt if it does not exist; any other problem (a directory,
-/// a FIFO, too large, unreadable) is an error, as for a required one.
-std::optional<std::string> read_optional(const std::string& path, std::uint64_t max_bytes) {
-  try {
-    return read_regular_file(path, max_bytes);
-  } catch (const InputFileError& e) {
-    if (e.reason() == InputFileError::Reason::not_found) return std::nullopt;
-    throw;
-  }
-}
-
-/// The `depmod -b BASEDIR VERSION` a user should run for a modules directory.
-std::string depmod_hint(const std::string& modules_dir) {
-  fs::path dir = fs::path(modules_dir).lexically_normal();
-  if (dir.filename().empty()) dir = dir.parent_path(); // trailing '/'
-  const std::string version = dir.filename().string();
-  const fs::path modules = dir.parent_path();
-  const fs::path lib = modules.parent_path();
-  if (modules.filename() == "modules" && lib.filename() == "lib") {
-    std::string base = lib.parent_path().string();
-    if (base.empty()) base = ".";
-    return "depmod -b " + base + " " + version;
-  }
-  return "depmod -b BASEDIR " + version + " (with " + modules_dir +
-         " at BASEDIR/lib/modules/" + version + ")";
-}
-
-Tree load_tree(const std::string& modules_dir, std::uint64_t max_file_bytes) {
-  Tree tree;
-  tree.dep_file = join(modules_dir, "modules.dep");
-  const std::optional<std::string> dep_text = read_optional(tree.dep_file, max_file_bytes);
-  if (!dep_text) {
-    throw ImportError::in_file(tree.dep_file,
-                               "not found: the module tree has not been indexed; run `" +
-                                   depmod_hint(modules_dir) + "` first");
-  }
-  const std::vector<DepLine> lines =
-      guarded(tree.dep_file, [&] { return parse_modules_dep(*dep_text, tree.dep_file); });
-  tree.modules.reserve(lines.size());
-  for (const DepLine& l : lines) {
-    TreeModule m;
-    m.name = normalize_module_name(l.path);
-    m.path = l.path;
-    m.file = join(modules_dir, l.path);
-    m.line = l.line;
-    if (m.name.empty()) {
-      throw ImportError::at_line(tree.dep_file, l.line,
-                                 "cannot derive a module name from " + quote_for_message(l.path));
-    }
-    const auto [it, inserted] = tree.by_name.emplace(m.name, tree.modules.size());
-    if (!inserted) {
-      throw ImportError::at_line(tree.dep_file, l.line,
-                                 "module '" + m.name + "' (" + l.path +
-                                     ") has the same name as the module of line " +
-                                     std::to_string(tree.modules[it->second].line));
-    }
-    FileKind kind = FileKind::missing;
-    try {
-      kind = input_file_kind(m.file);
-    } catch (const InputFileError& e) {
-      throw ImportError::at_line(tree.dep_file, l.line,
-                                 "module file " + quote_for_message(l.path) + ": " + e.what());
-    }
-    if (kind == FileKind::missing) {
-      throw ImportError::at_line(tree.dep_file, l.line,
-                                 "module file " + quote_for_message(l.path) + " not found (" +
-                                     m.file + ")");
-    }
-    if (kind != FileKind::regular) {
-      throw ImportError::at_line(tree.dep_file, l.line,
-                                 "module file " + quote_for_message(l.path) + " is " +
-                                     file_kind_name(kind) + ", not a regular file (" + m.file +
-                                     ")");
-    }
-    tree.modules.push_back(std::move(m));
-  }
-  // Resolve dependencies by module name, as kmod does.
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    for (const std::string& dep_path : lines[i].deps) {
-      const std::string dep = normalize_module_name(dep_path);
-      const auto it = tree.by_name.find(dep);
+/// The uevents of a feed: one per modalias and module to load (every match, as udev's kmod
+/// builtin loads them), or one with no module.
+void feed_uevents(const Tree& tree, const MachineFeed& feed, std::vector<Resolved>& resolved,
+                  ImportReport& report) {
+  ThisMachineReport& r = *feed.report;
+  std::set<std::string> outside; // matched, but not in modules.dep
+  std::set<std::string> refused;
+  for (const MachineRequest& q : feed.requests) {
+    const AliasMatches m = feed.resolve(q.modalias);
+    ++r.modaliases;
+    std::vector<std::size_t> hits;
+    for (const std::string& name : m.modules) {
+      const auto it = tree.by_name.find(name);
       if (it == tree.by_name.end()) {
-        throw ImportError::at_line(tree.dep_file, lines[i].line,
-                                   "module '" + tree.modules[i].name + "' depends on unknown module '" +
-                                       dep + "' (" + dep_path + " has no line in modules.dep)");
-      }
-      tree.modules[i].deps.push_back(it->second);
-    }
-  }
-  return tree;
-}
-
-/// Depth-first search for a dependency cycle; throws with the whole cycle if there is one.
-void check_acyclic(const Tree& tree) {
-  enum : unsigned char { white, grey, black };
-  std::vector<unsigned char> colour(tree.modules.size(), white);
-  std::vector<std::pair<std::size_t, std::size_t>> stack; // (module, next dep to visit)
-  for (std::size_t root = 0; root < tree.modules.size(); ++root) {
-    if (colour[root] != white) continue;
-    stack.emplace_back(root, 0);
-    colour[root] = grey;
-    while (!stack.empty()) {
-      auto& [node, next] = stack.back();
-      const auto& deps = tree.modules[node].deps;
-      if (next == deps.size()) {
-        colour[node] = black;
-        stack.pop_back();
-        continue;
-      }
-      const std::size_t dep = deps[next++];
-      if (colour[dep] == white) {
-        colour[dep] = grey;
-        stack.emplace_back(dep, 0);
-      } else if (colour[dep] == grey) {
-        // The cycle is the part of the stack from `dep` up, closed by `dep` again.
-        std::string path;
-        std::string lines;
-        bool in_cycle = false;
-        for (const auto& frame : stack) {
-          if (frame.first == dep) in_cycle = true;
-          if (!in_cycle) continue;
-          path += tree.modules[frame.first].name + " -> ";
-          lines += (lines.empty() ? "" : ", ") + std::to_string(tree.modules[frame.first].line);
-        }
-        path += tree.modules[dep].name;
-        throw ImportError::at_line(tree.dep_file, tree.modules[dep].line,
-                                   "dependency cycle: " + path + " (modules.dep lines " + lines +
-                                       ")");
+        outside.insert(name);
+      } else {
+        hits.push_back(it->second);
       }
     }
+    if (!m.error.empty()) {
+      ++r.modaliases_refused;
+      if (refused.size() < 10) refused.insert(q.file + ": " + m.error);
+    } else if (hits.size() == 1) {
+      ++r.modaliases_one;
+    } else if (hits.size() > 1) {
+      ++r.modaliases_several;
+      r.extra_uevents += hits.size() - 1;
+    } else if (!m.modules.empty()) {
+      ++r.modaliases_not_in_tree;
+    } else if (!m.blacklisted.empty()) {
+      ++r.modaliases_blacklisted;
+    } else if (!m.builtin.empty()) {
+      ++r.modaliases_builtin;
+    } else {
+      ++r.modaliases_unmatched;
+    }
+    if (hits.empty()) resolved.push_back({q.modalias, SIZE_MAX, 1, q.file});
+    for (std::size_t h : hits) resolved.push_back({q.modalias, h, 1, q.file});
   }
+  if (!outside.empty()) {
+    report.warnings.push_back("modaliases matched module(s) without a line in " + tree.dep_file +
+                              ", not loaded: " +
+                              join_names(std::vector<std::string>(outside.begin(), outside.end())));
+  }
+  for (const std::string& e : refused) report.warnings.push_back("libkmod refused " + e);
 }
 
-/// Reads one module within a budget: a normal reservation first; if the budget runs short
-/// while other threads hold it, again with an exclusive one (see MemoryBudget).
-ModuleFeatures read_one(const TreeModule& m, const ImportOptions& options, MemoryBudget& budget,
-                        std::size_t& disk_bytes) {
-  // Name the file on disk; for a compressed module say that offsets are in its contents.
-  const std::string source =
-      compression_from_path(m.file) == Compression::none ? m.file : m.file + " (decompressed)";
-  for (bool exclusive = false;; exclusive = true) {
-    BudgetReservation reservation(budget, exclusive);
-    try {
-      const std::string elf = read_module_file(m.file, &disk_bytes, options.max_module_bytes,
-                                               options.max_file_bytes, &reservation);
-      return extract_module_features(elf, source);
-    } catch (const BudgetShortage&) {
-      if (exclusive) throw ImportError::in_file(m.file, "memory budget exhausted"); // cannot happen
-    }
+/// Loaded modules that nothing of the workload loads (no modalias requests them or a module
+/// depending on them): systemd-modules-load, the kernel's request_module(), a user. Each gets
+/// a uevent "boot-list:NAME", oldest first (the order they were loaded: /proc/modules lists the
+/// newest first), except those that another such module loads as a dependency.
+void feed_boot_requests(const Tree& tree, const MachineFeed& feed,
+                        const std::vector<std::size_t>& boot,
+                        const std::vector<std::size_t>& boot_lines, std::vector<Resolved>& resolved) {
+  std::vector<bool> loaded(tree.modules.size(), false); // by the uevents, with dependencies
+  for (const Resolved& u : resolved) {
+    if (u.module == SIZE_MAX) continue;
+    loaded[u.module] = true;
+    for (std::size_t d : tree.modules[u.module].deps) loaded[d] = true; // modules.dep: transitive
   }
-}
-
-/// Reads and analyses the given modules with `jobs` threads. Results are indexed like `which`;
-/// if several modules fail, the error of the first one (in `which` order) is thrown, so the
-/// outcome does not depend on thread timing. The threads share a MemoryBudget of
-/// options.max_total_bytes; its peak goes to `peak_memory`.
-std::vector<ModuleFeatures> read_features(const Tree& tree, const std::vector<std::size_t>& which,
-                                          unsigned jobs, const ImportOptions& options,
-                                          std::vector<std::size_t>& disk_bytes,
-                                          std::uint64_t& peak_memory) {
-  std::vector<ModuleFeatures> features(which.size());
-  std::vector<std::exception_ptr> errors(which.size());
-  disk_bytes.assign(which.size(), 0);
-  MemoryBudget budget(options.max_total_bytes);
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (;;) {
-      const std::size_t k = next.fetch_add(1);
-      if (k >= which.size()) return;
-      const TreeModule& m = tree.modules[which[k]];
-      try {
-        features[k] = guarded(m.file, [&] { return read_one(m, options, budget, disk_bytes[k]); });
-      } catch (...) {
-        errors[k] = std::current_exception();
-      }
-    }
-  };
-  if (jobs <= 1 || which.size() < 2) {
-    worker();
-  } else {
-    std::vector<std::thread> threads;
-    const unsigned n = std::min<unsigned>(jobs, static_cast<unsigned>(which.size()));
-    threads.reserve(n);
-    for (unsigned t = 0; t < n; ++t) {
-      try {
-        threads.emplace_back(worker);
-      } catch (const std::system_error&) {
-        break; // no more threads to be had (EAGAIN): go on with those that started
-      }
-    }
-    if (threads.empty()) worker();
-    for (std::thread& t : threads) t.join();
+  std::vector<bool> orphan(tree.modules.size(), false);
+  for (std::size_t i : boot) orphan[i] = !loaded[i];
+  std::vector<bool> dep_of_orphan(tree.modules.size(), false);
+  for (std::size_t i : boot) {
+    if (!orphan[i]) continue;
+    for (std::size_t d : tree.modules[i].deps) dep_of_orphan[d] = true;
   }
-  peak_memory = budget.peak();
-  for (const std::exception_ptr& e : errors) {
-    if (e) std::rethrow_exception(e);
+  for (std::size_t k = boot.size(); k-- > 0;) {
+    const std::size_t i = boot[k];
+    if (!orphan[i] || dep_of_orphan[i]) continue;
+    resolved.push_back({"boot-list:" + tree.modules[i].name, i, boot_lines[k], feed.boot_source});
+    ++feed.report->boot_requests;
   }
-  return features;
-}
-
-std::string join_names(const std::vector<std::string>& names) {
-  std::string out;
-  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
-
-/// vmlinux's export count from Module.symvers, else System.map; 0 and a warning if neither.
-std::int64_t count_kernel_exports(const std::string& modules_dir, std::uint64_t max_file_bytes,
-                                  ImportReport& report) {
-  fs::path dir = fs::path(modules_dir).lexically_normal();
-  if (dir.filename().empty()) dir = dir.parent_path();
-  const std::string version = dir.filename().string();
-  const std::vector<std::string> symvers = {join(modules_dir, "Module.symvers"),
-                                            join(modules_dir, "build/Module.symvers")};
-  const std::vector<std::string> maps = {
-      join(modules_dir, "System.map"), join(modules_dir, "build/System.map"),
-      (dir.parent_path().parent_path().parent_path() / "boot" / ("System.map-" + version))
-          .string()};
-  // A candidate that is missing is skipped; one that cannot be read (not a regular file, over
-  // the cap, unreadable: /boot/System.map-* is often readable by root only) gives a warning.
-  auto read_candidate = [&](const std::string& f) -> std::optional<std::string> {
-    try {
-      return read_optional(f, max_file_bytes);
-    } catch (const InputFileError& e) {
-      report.warnings.push_back(std::string(e.what()) + "; not used for kernel_exports");
-      return std::nullopt;
-    }
-  };
-  for (const std::string& f : symvers) {
-    const std::optional<std::string> text = read_candidate(f);
-    if (!text) continue;
-    const std::int64_t n = guarded(f, [&] { return count_symvers_vmlinux_exports(*text, f); });
-    if (n > 0) {
-      report.kernel_exports_source = f;
-      return n;
-    }
-    report.warnings.push_back(f + ": no symbol exported by vmlinux");
-  }
-  for (const std::string& f : maps) {
-    const std::optional<std::string> text = read_candidate(f);
-    if (!text) continue;
-    const std::int64_t n = guarded(f, [&] { return count_system_map_exports(*text, f); });
-    if (n > 0) {
-      report.kernel_exports_source = f;
-      return n;
-    }
-    report.warnings.push_back(f + ": no __ksymtab_ symbol (a placeholder System.map?)");
-  }
-  report.warnings.push_back("kernel_exports set to 0: no Module.symvers or System.map with "
-                            "vmlinux exports found in " +
-                            modules_dir + " (copy the kernel's Module.symvers there)");
-  return 0;
 }
 
 } // namespace
 
-static kmodsim::Workload import_tree_unguarded(const ImportOptions& options, ImportReport& report) {
+static kmodsim::Workload import_tree_unguarded(const ImportOptions& options, const MachineFeed* feed,
+                                               ImportReport& report) {
   report = ImportReport{};
   {
     const FileKind kind = input_file_kind(options.modules_dir);
@@ -349,7 +173,12 @@ static kmodsim::Workload import_tree_unguarded(const ImportOptions& options, Imp
   std::vector<std::size_t> boot; // tree indices, list order
   std::vector<std::size_t> boot_lines;
   std::vector<bool> in_boot(tree.modules.size(), false);
-  if (!options.boot_list.empty()) {
+  const bool have_boot = feed != nullptr || !options.boot_list.empty();
+  if (feed != nullptr) {
+    feed_boot_list(tree, *feed, boot, boot_lines, report);
+    for (std::size_t i : boot) in_boot[i] = true;
+    report.boot_list_modules = boot.size();
+  } else if (!options.boot_list.empty()) {
     const std::string text = read_regular_file(options.boot_list, max_file);
     const BootList list =
         guarded(options.boot_list, [&] { return parse_boot_list(text, options.boot_list); });
@@ -367,14 +196,11 @@ static kmodsim::Workload import_tree_unguarded(const ImportOptions& options, Imp
     report.boot_list_modules = boot.size();
   }
 
-  // Uevent list, resolved through modules.alias.
-  struct Resolved {
-    std::string device;
-    std::size_t module = SIZE_MAX; // tree index; SIZE_MAX = no match
-    std::size_t line = 0;
-  };
+  // Uevent list, resolved through modules.alias (a feed: through libkmod).
   std::vector<Resolved> resolved;
-  if (!options.uevents.empty()) {
+  if (feed != nullptr) {
+    feed_uevents(tree, *feed, resolved, report);
+  } else if (!options.uevents.empty()) {
     const std::string uevent_text = read_regular_file(options.uevents, max_file);
     const std::vector<UeventRequest> requests =
         guarded(options.uevents, [&] { return parse_uevent_list(uevent_text, options.uevents); });
@@ -399,7 +225,7 @@ static kmodsim::Workload import_tree_unguarded(const ImportOptions& options, Imp
                                 "', which is not in modules.dep, are ignored");
     }
     for (const UeventRequest& r : requests) {
-      Resolved u{r.modalias, SIZE_MAX, r.line};
+      Resolved u{r.modalias, SIZE_MAX, r.line, ""};
       // modprobe looks a name up as a module name before it tries the aliases.
       const auto direct = tree.by_name.find(normalize_module_name(r.modalias));
       if (r.modalias.find(':') == std::string::npos && direct != tree.by_name.end()) {
@@ -420,13 +246,13 @@ static kmodsim::Workload import_tree_unguarded(const ImportOptions& options, Imp
     }
   } else if (!options.boot_list.empty()) {
     for (std::size_t k = 0; k < boot.size(); ++k) {
-      resolved.push_back({"boot-list:" + tree.modules[boot[k]].name, boot[k], boot_lines[k]});
+      resolved.push_back({"boot-list:" + tree.modules[boot[k]].name, boot[k], boot_lines[k], ""});
     }
   }
 
   // The modules of the workload.
-  std::vector<bool> selected(tree.modules.size(), options.boot_list.empty());
-  if (!options.boot_list.empty()) {
+  std::vector<bool> selected(tree.modules.size(), !have_boot);
+  if (have_boot) {
     // Adds the dependencies of everything on `work` that is not selected yet.
     auto close = [&](std::vector<std::size_t> work) {
       while (!work.empty()) {
@@ -459,11 +285,12 @@ static kmodsim::Workload import_tree_unguarded(const ImportOptions& options, Imp
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     return tree.modules[a].name < tree.modules[b].name;
   });
-  if (options.uevents.empty() && options.boot_list.empty()) {
+  if (!have_boot && options.uevents.empty()) {
     for (std::size_t i : order) {
-      resolved.push_back({"modules.dep:" + tree.modules[i].name, i, tree.modules[i].line});
+      resolved.push_back({"modules.dep:" + tree.modules[i].name, i, tree.modules[i].line, ""});
     }
   }
+  if (feed != nullptr) feed_boot_requests(tree, *feed, boot, boot_lines, resolved);
 
   // Read every selected module (in parallel; results are positional, so deterministic).
   unsigned jobs = options.jobs;
@@ -576,7 +403,14 @@ static kmodsim::Workload import_tree_unguarded(const ImportOptions& options, Imp
     report.kernel_version = dir.filename().string();
   }
 
-  w.kernel_exports = count_kernel_exports(options.modules_dir, max_file, report);
+  if (feed == nullptr) {
+    w.kernel_exports = count_kernel_exports(tree_export_sources(options.modules_dir), max_file, report);
+  } else if (feed->kallsyms_exports > 0) {
+    w.kernel_exports = feed->kallsyms_exports;
+    report.kernel_exports_source = feed->kallsyms_source;
+  } else {
+    w.kernel_exports = count_kernel_exports(feed->export_sources, max_file, report);
+  }
 
   // Uevents.
   std::vector<bool> requested(tree.modules.size(), false);
@@ -586,7 +420,7 @@ static kmodsim::Workload import_tree_unguarded(const ImportOptions& options, Imp
   for (const Resolved& r : resolved) {
     kmodsim::Uevent u;
     u.device = r.device;
-    u.loc.file = uevent_file;
+    u.loc.file = r.file.empty() ? uevent_file : r.file;
     u.loc.line = static_cast<int>(std::min<std::size_t>(r.line, INT32_MAX));
     if (r.module == SIZE_MAX) {
       ++report.uevents_unmatched;
@@ -607,13 +441,19 @@ static kmodsim::Workload import_tree_unguarded(const ImportOptions& options, Imp
   return w;
 }
 
-kmodsim::Workload import_tree(const ImportOptions& options, ImportReport& report) {
+kmodsim::Workload detail::import_tree_fed(const ImportOptions& options, const MachineFeed* feed,
+                                          ImportReport& report) {
   // What the steps above did not attribute to a file is attributed to the tree.
   try {
-    return guarded(options.modules_dir, [&] { return import_tree_unguarded(options, report); });
+    return guarded(options.modules_dir,
+                   [&] { return import_tree_unguarded(options, feed, report); });
   } catch (const std::system_error& e) {
     throw ImportError::in_file(options.modules_dir, e.what());
   }
+}
+
+kmodsim::Workload import_tree(const ImportOptions& options, ImportReport& report) {
+  return import_tree_fed(options, nullptr, report);
 }
 
 } // namespace kmodsim::import

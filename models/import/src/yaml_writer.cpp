@@ -4,6 +4,8 @@
 
 #include "kmodsim/import/import.hpp"
 
+#include "yaml_text.hpp"
+
 #include <cmath>
 
 #include <charconv>
@@ -25,7 +27,10 @@ bool reserved_word(std::string_view s) {
   return false;
 }
 
-/// A YAML scalar for a string: plain if it is an identifier, otherwise double-quoted.
+} // namespace
+
+namespace detail {
+
 std::string scalar(std::string_view s) {
   bool plain = !s.empty() && !reserved_word(s) &&
                ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_');
@@ -52,7 +57,6 @@ std::string scalar(std::string_view s) {
   return out;
 }
 
-/// A comment line must stay one line: control characters become '?'.
 std::string comment_text(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
@@ -61,7 +65,6 @@ std::string comment_text(std::string_view s) {
   return out;
 }
 
-/// Shortest round-trip fixed notation ("0", "2.5", "1000000").
 std::string shortest(double v) {
   char buf[400];
   const auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
@@ -69,7 +72,51 @@ std::string shortest(double v) {
   return std::string(buf, res.ptr);
 }
 
-} // namespace
+void write_warnings(const std::vector<std::string>& warnings, std::ostream& out) {
+  constexpr std::size_t kMaxWarnings = 50;
+  out << "# warnings:       " << warnings.size() << "\n";
+  for (std::size_t i = 0; i < warnings.size() && i < kMaxWarnings; ++i) {
+    out << "#   " << comment_text(warnings[i]) << "\n";
+  }
+  if (warnings.size() > kMaxWarnings) {
+    out << "#   ... and " << (warnings.size() - kMaxWarnings) << " more\n";
+  }
+}
+
+void write_workload_body(const kmodsim::Workload& w, bool index_modules, std::ostream& out) {
+  out << "schema_version: 1\n";
+  out << "name: " << scalar(w.name) << "\n";
+  out << "provenance: " << scalar(w.provenance) << "\n";
+  out << "kernel_exports: " << w.kernel_exports << "\n";
+  if (index_modules) out << "index_modules: " << w.index_modules << "\n";
+  out << "modules:" << (w.modules.empty() ? " []" : "") << "\n";
+  for (const kmodsim::Module& m : w.modules) {
+    out << "  - {name: " << scalar(m.name) << ", size_kb: " << format_kib(m.size_kb)
+        << ", init_kb: " << format_kib(m.init_kb) << ", file_kb: " << format_kib(m.file_kb)
+        << ", undef_symbols: " << m.undef_symbols << ", dep_symbols: " << m.dep_symbols
+        << ", relocations: " << m.relocations << ", exports: " << m.exports
+        << ", percpu_kb: " << format_kib(m.percpu_kb) << ", deps: [";
+    for (std::size_t i = 0; i < m.deps.size(); ++i) out << (i ? ", " : "") << scalar(m.deps[i]);
+    out << "], init: {cpu_us: " << shortest(m.init.cpu_us)
+        << ", wait_ms: " << shortest(m.init.wait_ms) << "}}\n";
+  }
+  out << "uevents:" << (w.uevents.empty() ? " []" : "") << "\n";
+  for (const kmodsim::Uevent& u : w.uevents) {
+    out << "  - {device: \"";
+    // Always quote devices: modaliases hold ':' and '*'.
+    const std::string q = scalar(u.device);
+    if (!q.empty() && q.front() == '"') {
+      out << q.substr(1, q.size() - 2);
+    } else {
+      out << q;
+    }
+    out << "\", module: " << (u.module.empty() ? std::string("null") : scalar(u.module)) << "}\n";
+  }
+}
+
+} // namespace detail
+
+using namespace detail;
 
 std::string format_kib(double kib) {
   std::string s = shortest(kib);
@@ -108,42 +155,9 @@ void write_workload_yaml(const kmodsim::Workload& w, const ImportReport& r,
                                           : "counted in " + comment_text(r.kernel_exports_source))
       << "\n";
   out << "# init costs:     0 (not in .ko files; a calibration supplies them)\n";
-  constexpr std::size_t kMaxWarnings = 50;
-  out << "# warnings:       " << r.warnings.size() << "\n";
-  for (std::size_t i = 0; i < r.warnings.size() && i < kMaxWarnings; ++i) {
-    out << "#   " << comment_text(r.warnings[i]) << "\n";
-  }
-  if (r.warnings.size() > kMaxWarnings) {
-    out << "#   ... and " << (r.warnings.size() - kMaxWarnings) << " more\n";
-  }
+  write_warnings(r.warnings, out);
 
-  out << "schema_version: 1\n";
-  out << "name: " << scalar(w.name) << "\n";
-  out << "provenance: " << scalar(w.provenance) << "\n";
-  out << "kernel_exports: " << w.kernel_exports << "\n";
-  out << "modules:" << (w.modules.empty() ? " []" : "") << "\n";
-  for (const kmodsim::Module& m : w.modules) {
-    out << "  - {name: " << scalar(m.name) << ", size_kb: " << format_kib(m.size_kb)
-        << ", init_kb: " << format_kib(m.init_kb) << ", file_kb: " << format_kib(m.file_kb)
-        << ", undef_symbols: " << m.undef_symbols << ", dep_symbols: " << m.dep_symbols
-        << ", relocations: " << m.relocations << ", exports: " << m.exports
-        << ", percpu_kb: " << format_kib(m.percpu_kb) << ", deps: [";
-    for (std::size_t i = 0; i < m.deps.size(); ++i) out << (i ? ", " : "") << scalar(m.deps[i]);
-    out << "], init: {cpu_us: " << shortest(m.init.cpu_us)
-        << ", wait_ms: " << shortest(m.init.wait_ms) << "}}\n";
-  }
-  out << "uevents:" << (w.uevents.empty() ? " []" : "") << "\n";
-  for (const kmodsim::Uevent& u : w.uevents) {
-    out << "  - {device: \"";
-    // Always quote devices: modaliases hold ':' and '*'.
-    const std::string q = scalar(u.device);
-    if (!q.empty() && q.front() == '"') {
-      out << q.substr(1, q.size() - 2);
-    } else {
-      out << q;
-    }
-    out << "\", module: " << (u.module.empty() ? std::string("null") : scalar(u.module)) << "}\n";
-  }
+  write_workload_body(w, false, out);
 }
 
 void write_features_tsv(const kmodsim::Workload& w, std::ostream& out) {
