@@ -74,7 +74,12 @@ TEST_P(TreeVariant, WholeTreeWithoutBootList) {
   EXPECT_EQ(b.undef_symbols, 3);
   EXPECT_EQ(b.dep_symbols, 2); // fx_a_func, fx_a_gpl
   EXPECT_EQ(b.exports, 1);
-  EXPECT_DOUBLE_EQ(b.file_kb, static_cast<double>(read_bytes(fixture_obj("fx_b", GetParam())).size()) / 1024.0);
+  // a compressed file: file_kb is what is read from disk, decompressed_kb the ELF image
+  EXPECT_DOUBLE_EQ(b.decompressed_kb,
+                   static_cast<double>(read_bytes(fixture_obj("fx_b", GetParam())).size()) / 1024.0);
+  EXPECT_DOUBLE_EQ(b.file_kb, static_cast<double>(read_bytes(dir / "kernel/drivers/fx/fx-b.ko.xz").size()) / 1024.0);
+  EXPECT_LT(b.file_kb, b.decompressed_kb);
+  EXPECT_EQ(a.decompressed_kb, 0.0); // a plain .ko
 
   const auto& c = module(w, "fx_c"); // from .zst, deps as modules.dep lists them
   EXPECT_EQ(c.deps, (Names{"fx_b", "fx_a"}));

@@ -320,7 +320,12 @@ static kmodsim::Workload import_tree_unguarded(const ImportOptions& options, con
     m.name = tm.name;
     m.size_kb = static_cast<double>(f.alloc_bytes) / 1024.0;
     m.init_kb = static_cast<double>(f.init_bytes) / 1024.0;
-    m.file_kb = static_cast<double>(f.file_bytes) / 1024.0;
+    if (compression_from_path(tm.file) == Compression::none) {
+      m.file_kb = static_cast<double>(f.file_bytes) / 1024.0;
+    } else { // the file read from disk is the compressed one; the ELF image is its decompressed copy
+      m.file_kb = static_cast<double>(disk_bytes[k]) / 1024.0;
+      m.decompressed_kb = static_cast<double>(f.file_bytes) / 1024.0;
+    }
     m.undef_symbols = f.undef_symbols;
     m.relocations = f.relocations;
     m.exports = f.exports;

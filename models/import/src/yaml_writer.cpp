@@ -92,8 +92,9 @@ void write_workload_body(const kmodsim::Workload& w, bool index_modules, std::os
   out << "modules:" << (w.modules.empty() ? " []" : "") << "\n";
   for (const kmodsim::Module& m : w.modules) {
     out << "  - {name: " << scalar(m.name) << ", size_kb: " << format_kib(m.size_kb)
-        << ", init_kb: " << format_kib(m.init_kb) << ", file_kb: " << format_kib(m.file_kb)
-        << ", undef_symbols: " << m.undef_symbols << ", dep_symbols: " << m.dep_symbols
+        << ", init_kb: " << format_kib(m.init_kb) << ", file_kb: " << format_kib(m.file_kb);
+    if (m.decompressed_kb > 0) out << ", decompressed_kb: " << format_kib(m.decompressed_kb);
+    out << ", undef_symbols: " << m.undef_symbols << ", dep_symbols: " << m.dep_symbols
         << ", relocations: " << m.relocations << ", exports: " << m.exports
         << ", percpu_kb: " << format_kib(m.percpu_kb) << ", deps: [";
     for (std::size_t i = 0; i < m.deps.size(); ++i) out << (i ? ", " : "") << scalar(m.deps[i]);
@@ -166,7 +167,8 @@ void write_features_tsv(const kmodsim::Workload& w, std::ostream& out) {
          "exports\tpercpu_bytes\tdeps\n";
   for (const kmodsim::Module& m : w.modules) {
     out << m.name << '\t' << bytes(m.size_kb) << '\t' << bytes(m.init_kb) << '\t'
-        << bytes(m.file_kb) << '\t' << m.undef_symbols << '\t' << m.dep_symbols << '\t'
+        << bytes(m.decompressed_kb > 0 ? m.decompressed_kb : m.file_kb) // the ELF image, as before
+        << '\t' << m.undef_symbols << '\t' << m.dep_symbols << '\t'
         << m.relocations << '\t' << m.exports << '\t' << bytes(m.percpu_kb) << '\t';
     for (std::size_t i = 0; i < m.deps.size(); ++i) out << (i ? "," : "") << m.deps[i];
     out << '\n';
