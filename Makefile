@@ -6,7 +6,7 @@ BUILD   ?= build
 JOBS    ?= $(shell nproc)
 RESULTS ?= results
 
-.PHONY: all deps build run test test-online test-slurm asan bench proptest validation clean
+.PHONY: all deps build run test test-online test-slurm asan bench proptest validation capacity clean
 
 all: build
 
@@ -52,6 +52,13 @@ proptest: build
 bench: build
 	scripts/bench.sh $(BUILD)/kmodsim $(if $(MODULES_DIR),--modules-dir $(MODULES_DIR))
 	/usr/bin/python3 scripts/bench_sweep.py $(BUILD)/kmodsim
+	/usr/bin/python3 scripts/bench_scale.py $(BUILD)/kmodsim
+
+# The capacity what-ifs (README "What-if findings"): 1,008 runs, ~1 min on 2 cores; a second
+# call reuses the finished runs (delete results/capacity to run them again).
+capacity: build
+	$(BUILD)/kmodsim sweep experiments/capacity.yaml --out $(RESULTS)/capacity --resume --quiet-progress
+	$(PYTHON) analysis/plot_capacity.py $(RESULTS)/capacity/runs.csv --at 2,64,1024,2048
 
 # Simulated against real threads on real cores (README "How far to trust it"); not a test.
 validation: build

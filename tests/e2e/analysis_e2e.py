@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The analysis scripts on real kmodsim outputs (the unit tests use fabricated folders): a tiny
 run with --trace, a tiny sweep, a real-boot folder from that run's dmesg.txt (trace-import), and
-each script on them: plot_run.py, compare_runs.py, plot_sweep.py, compare_boot.py, report.py.
+each script on them: plot_run.py, compare_runs.py, plot_sweep.py, plot_capacity.py (on a small
+capacity sweep), compare_boot.py, report.py.
 Every script must exit 0 and write its figures (PNG and SVG); report.py's page must embed its
 figures and load nothing from the network. A malformed input must give one line, no traceback.
 
@@ -40,6 +41,15 @@ def main():
                     f"  kernel: [{E2E}/coarse.yaml, {E2E}/fine.yaml]\n  machine.cores: [1, 2]\nreplications: 2\n")
         sw = os.path.join(t, "sweep")
         run([KMODSIM, "sweep", spec, "--out", sw, "-j", "2", "--quiet-progress"])
+        # a small capacity sweep (the what-if scenario: a kernel without vmalloc steps and one with)
+        cap_spec = os.path.join(t, "cap.yaml")
+        with open(cap_spec, "w") as f:
+            f.write(f"schema_version: 1\nname: cap\nscenario: {ROOT}/configs/scenarios/capacity.yaml\ngrid:\n"
+                    f"  kernel: [{ROOT}/configs/kernels/linux-2.6.28.yaml, {ROOT}/configs/kernels/linux-6.4.yaml]\n"
+                    f"  machine.cores: [1, 4]\ncases:\n  - name: once\n  - name: per_cpu\n"
+                    f"    set: {{workload.uevents.26.per_cpu: true}}\nreplications: 1\n")
+        cap = os.path.join(t, "cap")
+        run([KMODSIM, "sweep", cap_spec, "--out", cap, "-j", "2", "--quiet-progress"])
         real = os.path.join(t, "real")
         run([KMODSIM, "trace-import", "--dmesg", os.path.join(r1, "dmesg.txt"), "--lock-stat",
              os.path.join(r1, "lock_stat.txt"), "-o", real])
@@ -48,7 +58,12 @@ def main():
         run([PY, os.path.join(A, "compare_runs.py"), r1, r2, "-o", os.path.join(t, "cmp")])
         run([PY, os.path.join(A, "plot_sweep.py"), os.path.join(sw, "runs.csv"), "-o", sw])
         run([PY, os.path.join(A, "compare_boot.py"), r1, real, "-o", os.path.join(t, "boot")])
-        for d, names in ((r1, ["gantt", "lock", "states"]), (os.path.join(t, "cmp"), ["compare"]), (sw, ["sweep"])):
+        p = subprocess.run([PY, os.path.join(A, "plot_capacity.py"), os.path.join(cap, "runs.csv"), "--at", "4"],
+                           capture_output=True, text=True)
+        rows = [ln for ln in p.stdout.splitlines() if ln.startswith("| ") and "| 4 |" in ln]
+        if p.returncode != 0 or len(rows) != 4 or not all(("- |" in r) == ("2.6.28" in r) for r in rows):
+            sys.exit(f"FAIL: plot_capacity: exit {p.returncode}, rows {rows}, {p.stderr}")
+        for d, names in ((r1, ["gantt", "lock", "states"]), (os.path.join(t, "cmp"), ["compare"]), (sw, ["sweep"]), (cap, ["capacity"])):
             for n in names:
                 for ext in ("png", "svg"):
                     if not os.path.getsize(os.path.join(d, f"{n}.{ext}")):
@@ -68,11 +83,13 @@ def main():
         with open(os.path.join(bad, "timeline.csv"), "w") as f:
             f.write("not,a,timeline\n1,2,3\n")
         for script, args in (("plot_run.py", [bad]), ("compare_boot.py", [bad, real]), ("report.py", [bad]),
-                             ("plot_sweep.py", [os.path.join(bad, "timeline.csv")])):
+                             ("plot_sweep.py", [os.path.join(bad, "timeline.csv")]),
+                             ("plot_capacity.py", [os.path.join(bad, "timeline.csv")])):
             p = subprocess.run([PY, os.path.join(A, script)] + args, capture_output=True, text=True)
             if p.returncode == 0 or "Traceback" in p.stderr or len(p.stderr.strip().splitlines()) != 1:
                 sys.exit(f"FAIL: {script} on a malformed folder: exit {p.returncode}, {p.stderr!r}")
-        print("PASS: plot_run, compare_runs, plot_sweep, compare_boot, report on real outputs; bad input: one line")
+        print("PASS: plot_run, compare_runs, plot_sweep, plot_capacity, compare_boot, report on real outputs; "
+              "bad input: one line")
 
 
 if __name__ == "__main__":
