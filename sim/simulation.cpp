@@ -3,6 +3,7 @@
 #include "simulation.hpp"
 
 #include "cpu.hpp"
+#include "disk.hpp"
 #include "kmutex.hpp"
 #include "task.hpp"
 
@@ -14,6 +15,7 @@
 #include <xbt/log.h>
 
 #include <algorithm>
+#include <malloc.h>
 #include <cmath>
 #include <deque>
 #include <functional>
@@ -61,7 +63,7 @@ public:
   void lock(Proc& p, std::size_t id) override { locks_[id]->lock(task(p)); }
   void unlock(Proc& p, std::size_t id) override { locks_[id]->unlock(task(p)); }
   void sleep_for(Proc& /*p*/, double seconds) override { s4u::this_actor::sleep_for(seconds); }
-  void disk_read(Proc& /*p*/, std::uint64_t bytes) override { disk_->read(static_cast<sg_size_t>(bytes)); }
+  void disk_read(Proc& /*p*/, std::uint64_t bytes) override { disk_->read(static_cast<double>(bytes)); }
   bool wait(Proc& p, double timeout_s) override {
     if (timeout_s > 0)
       return !task(p).wake->acquire_timeout(timeout_s); // acquire_timeout: true on timeout
@@ -88,7 +90,7 @@ private:
   Results& res_;
   std::deque<Task> tasks_; // stable addresses
   s4u::Host* host_ = nullptr;
-  s4u::Disk* disk_ = nullptr;
+  std::unique_ptr<PsDisk> disk_;
   std::unique_ptr<CpuModel> cpu_;
   std::vector<std::unique_ptr<KMutex>> locks_; ///< id 0 module_mutex, then kernel.locks
   s4u::SemaphorePtr slots_;
@@ -106,9 +108,13 @@ template <class F> void Sim::guarded(F&& body) {
 
 void Sim::run() {
   const auto& engine_args = opt_.engine_args;
-  std::vector<std::string> args = {"kmodsim", "--cfg=contexts/factory:raw", "--cfg=contexts/stack-size:128",
-                                   "--cfg=contexts/guard-size:0", // no mprotect per actor: ~25% faster at 10^4 actors;
-                                                                  // stacks stay shallow (group nesting <= 8, validated)
+  // 64 KiB actor stacks without guard pages: 600 random scenarios (tests/prop bases, every
+  // era) and debug logging ran on 16 KiB stacks with a guard page, which faults on overflow;
+  // 64 KiB keeps 4x that. SimGrid zeroes each stack (guard-size 0): at 100,000 actors the
+  // smaller stack halves that cost, and at 10,000 live ones their memory (issue 12). Guard
+  // pages would cost an mmap and two mprotects per actor and a mapping each (vm.max_map_count).
+  std::vector<std::string> args = {"kmodsim", "--cfg=contexts/factory:raw", "--cfg=contexts/stack-size:64",
+                                   "--cfg=contexts/guard-size:0", // group nesting <= 8, validated
                                    "--log=xbt_cfg.thres:warning",
                                    // SimGrid's own deadlock dump goes nowhere: check_finished() reports it
                                    "--log=ker_engine.additivity:no", "--log=ker_engine.app:file:/dev/null",
@@ -118,6 +124,14 @@ void Sim::run() {
   // stderr, breaking the one-line error contract)
   args = {"kmodsim", "--cfg=contexts/factory:thread", "--log=xbt_cfg.thres:warning", "--log=ker_engine.additivity:no",
           "--log=ker_engine.app:file:/dev/null", "--log=root.fmt:%m%n"};
+#endif
+#if !(defined(__SANITIZE_ADDRESS__) || KMODSIM_HAS_ASAN)
+  // Actor stacks (64 KiB, calloc'd by SimGrid when guard-size is 0) from fresh mmaps: calloc
+  // then skips zeroing them, and only the pages an actor touches are faulted in. From the heap
+  // (glibc's default once its dynamic threshold has risen) every stack was zeroed in full: a
+  // third of a 10,000-actor run, and 930 MB instead of 245 (issue 12, scripts/bench_scale.py).
+  // The threshold is the process's, and setting it stops the dynamic adjustment.
+  mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 #endif
   args.insert(args.end(), engine_args.begin(), engine_args.end());
   std::vector<char*> argv;
@@ -130,8 +144,6 @@ void Sim::run() {
 
   auto* zone = s4u::create_full_zone("boot");
   host_ = zone->create_host("cpu", sc_.machine.speed * 1e6)->set_core_count(sc_.machine.cores);
-  if (sc_.machine.disk.read_mbps > 0)
-    disk_ = host_->create_disk("disk", sc_.machine.disk.read_mbps * 1e6, sc_.machine.disk.read_mbps * 1e6)->seal();
   host_->seal();
   zone->seal();
 
@@ -142,6 +154,8 @@ void Sim::run() {
     locks_.push_back(std::make_unique<KMutex>(*cpu_, rec(), l.params, l.name, false));
   slots_ = s4u::Semaphore::create(static_cast<unsigned>(sc_.userspace.udev.children_max));
   s4u::Actor::create("udevd", host_, [this, &prog] { guarded([&prog] { prog.udevd(); }); });
+  if (sc_.machine.disk.read_mbps > 0) // after udevd: actors created at one instant run in creation order
+    disk_ = std::make_unique<PsDisk>(sc_.machine.disk.read_mbps * 1e6, host_);
   e.run();
   if (!error_.empty())
     throw SimulationError(error_);
