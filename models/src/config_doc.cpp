@@ -173,11 +173,54 @@ private:
   int docs_ = 0;
 };
 
+/// True when the text can hold neither an alias (no '&': no anchor to refer to) nor a second
+/// document (no line starting with "---" or "..."): then the loaded tree shows every key as
+/// written, and KeyChecker's second pass over the text (as long as the load itself, issue 12)
+/// can be a walk of the tree.
+bool plain_text(const std::string& text) {
+  if (text.find('&') != std::string::npos)
+    return false;
+  for (size_t pos = 0; pos < text.size();) {
+    if (text.compare(pos, 3, "---") == 0 || text.compare(pos, 3, "...") == 0)
+      return false;
+    pos = text.find('\n', pos);
+    if (pos == std::string::npos)
+      break;
+    ++pos;
+  }
+  return true;
+}
+
+/// KeyChecker's rules on a loaded tree (yaml-cpp keeps duplicate keys as separate pairs), in
+/// document order, so the first offence reported is the same.
+void check_keys(const YAML::Node& n, const std::string& where) {
+  if (n.IsSequence()) {
+    for (const auto& e : n)
+      check_keys(e, where);
+  } else if (n.IsMap()) {
+    std::map<std::string, int> keys; // key -> line (1-based) where it was first written
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const YAML::Node k = it->first; // a copy: `it->` is a proxy that dies with the expression
+      if (k.IsMap() || k.IsSequence())
+        fail_at(where, k.Mark(), "", "map keys must be plain strings, not a list or a mapping");
+      const std::string key = k.IsScalar() ? k.Scalar() : "~";
+      auto [at, fresh] = keys.emplace(key, k.Mark().line + 1);
+      if (!fresh)
+        fail_at(where, k.Mark(), "", "duplicate key '" + key + "' (first written on line " + std::to_string(at->second) + ")");
+      check_keys(it->second, where);
+    }
+  }
+}
+
 } // namespace
 
 YAML::Node parse_yaml(const std::string& text, const std::string& where) {
   try {
     YAML::Node n = YAML::Load(text); // syntax errors first, in yaml-cpp's words
+    if (plain_text(text)) {
+      check_keys(n, where);
+      return n;
+    }
     std::istringstream in(text);
     YAML::Parser parser(in);
     KeyChecker checker(where);

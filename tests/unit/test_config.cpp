@@ -176,3 +176,29 @@ TEST(Config, DidYouMean) {
   EXPECT_EQ(did_you_mean("coers", {"cores", "speed"}), "cores");
   EXPECT_EQ(did_you_mean("zzzzzzzz", {"cores", "speed"}), "");
 }
+
+// parse_yaml checks keys on the loaded tree when the text can hold no alias and no second
+// document (one parse instead of two, issue 12), else with the event pass; both must report
+// the same first offence at the same place.
+TEST(Config, KeyChecksAgreeOnBothPaths) {
+  auto message = [](const std::string& name, const std::string& text) {
+    const std::string p = write_tmp(name, text);
+    try {
+      load_scenario(p);
+    } catch (const ConfigError& e) {
+      std::string m = e.what();
+      return m.substr(m.find(':')); // without the file name
+    }
+    return std::string("no error");
+  };
+  const std::string dup = "schema_version: 1\nmachine:\n  cores: 2\n  speed: 1\n  cores: 4\n";
+  const std::string anchored = "schema_version: 1\nmachine:\n  cores: 2\n  speed: &s 1\n  cores: 4\n";
+  EXPECT_EQ(message("dup-plain.yaml", dup), ":5:3: duplicate key 'cores' (first written on line 3)");
+  EXPECT_EQ(message("dup-anchor.yaml", anchored), message("dup-plain.yaml", dup));
+  const std::string seq_key = "schema_version: 1\n? [a, b]\n: 1\n";
+  EXPECT_EQ(message("seqkey-plain.yaml", seq_key),
+            ":2:3: map keys must be plain strings, not a list or a mapping");
+  EXPECT_EQ(message("seqkey-anchor.yaml", seq_key + "x: &a 1\n"), message("seqkey-plain.yaml", seq_key));
+  EXPECT_NE(message("two-docs.yaml", "schema_version: 1\n---\nname: x\n").find("more than one YAML document"),
+            std::string::npos);
+}
