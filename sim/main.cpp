@@ -41,7 +41,9 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {
 
 int cmd_run(const std::string& scenario, const std::vector<std::string>& sets, const std::string& seed,
             std::string out_dir, bool json, bool quiet, const std::vector<std::string>& logs,
-            const std::vector<std::string>& cfgs, double max_sim_time, std::int64_t max_steps) {
+            const std::vector<std::string>& cfgs, double max_sim_time, std::int64_t max_steps, bool timings) {
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
   auto overrides = parse_overrides(sets);
   if (!seed.empty())
     overrides.push_back({"seed", seed});
@@ -58,9 +60,18 @@ int cmd_run(const std::string& scenario, const std::vector<std::string>& sets, c
     opt.engine_args.push_back("--cfg=" + c);
   opt.max_sim_time_s = max_sim_time;
   opt.max_steps = max_steps;
+  const auto t1 = Clock::now();
   sim::Results r = sim::simulate(s, opt);
+  const auto t2 = Clock::now();
   auto summary = sim::make_summary(s, r, sha);
+  const auto t3 = Clock::now();
   sim::write_outputs(out_dir, s, config, r, summary);
+  if (timings) { // on stderr: the outputs stay byte-identical from run to run
+    const auto sec = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+    std::cerr << fmt::format("timings: load {:.3f} s (files, checks, resolved config), simulate {:.3f} s, summary "
+                             "{:.3f} s (analytic figures included), outputs {:.3f} s, total {:.3f} s\n",
+                             sec(t1 - t0), sec(t2 - t1), sec(t3 - t2), sec(Clock::now() - t3), sec(Clock::now() - t0));
+  }
   if (json)
     std::cout << summary.dump(2) << "\n";
   else if (!quiet)
@@ -260,7 +271,7 @@ int main(int argc, char** argv) {
 
   std::string scenario, seed, out_dir, workload;
   std::vector<std::string> sets, logs, cfgs;
-  bool json = false, quiet = false, dot = false, trace = false;
+  bool json = false, quiet = false, dot = false, trace = false, timings = false;
 
   auto* run = app.add_subcommand("run", "simulate a scenario and write summary.json, modules.csv, timeline.csv");
   double max_sim_time = limits::kDefaultMaxSimTimeS;
@@ -272,6 +283,7 @@ int main(int argc, char** argv) {
   run->add_flag("--json", json, "print summary.json on stdout instead of the human summary");
   run->add_flag("--trace", trace, "also write trace.json (Perfetto), dmesg.txt (initcall_debug), lock_stat.txt");
   run->add_flag("-q,--quiet", quiet, "print nothing on success");
+  run->add_flag("--timings", timings, "print the time each phase took (load, simulate, summary, outputs) on stderr");
   run->add_option("--log", logs, "SimGrid log setting, e.g. kmodsim.thres:debug (repeatable)");
   run->add_option("--cfg", cfgs, "SimGrid configuration item, e.g. contexts/factory:thread (repeatable)");
   run->add_option("--max-sim-time", max_sim_time,
@@ -393,7 +405,7 @@ int main(int argc, char** argv) {
     {
       if (trace)
         sets.push_back("outputs.trace=true");
-      return cmd_run(scenario, sets, seed, out_dir, json, quiet, logs, cfgs, max_sim_time, max_steps);
+      return cmd_run(scenario, sets, seed, out_dir, json, quiet, logs, cfgs, max_sim_time, max_steps, timings);
     }
     if (*rep) {
       ra.sets = parse_overrides(ra_sets);
