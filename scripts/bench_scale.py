@@ -311,7 +311,8 @@ def run_queue(a, tmp):
                     f"grid:\n  workload: [{wl}]\n  userspace.udev.children_max: [{n}]\nreplications: 1\nseed: 1\n")
         print(f"  N = {n}:", end="", flush=True)
         sp = {k: [] for k in ("sim", "sim_cpu", "proc", "proc_cpu", "rss")}
-        km = {k: [] for k in ("proc", "proc_cpu", "rss", "load", "load_cpu", "load_rss", "sim", "sim_cpu", "child")}
+        km = {k: [] for k in ("proc", "proc_cpu", "rss", "load", "load_cpu", "load_rss", "sim", "sim_cpu", "child",
+                              "timed")}
         mk_s = mk_k = loaded = None
         for i in range(a.repeat_queue):
             # A: SimPy
@@ -325,7 +326,9 @@ def run_queue(a, tmp):
             mk_s, simpy_version = res["makespan_s"], res.get("simpy_version", "?")
             # B: kmodsim (the run, its load-only twin, the one-run sweep)
             out = os.path.join(tmp, f"queue-run-{n}-{i}")
-            w, r, c, _ = measure([a.kmodsim, "run", scen, *sets, "--out", out, "-q"], tmp, a.timeout)
+            w, r, c, _ = measure([a.kmodsim, "run", scen, *sets, "--out", out, "-q", "--timings"], tmp, a.timeout)
+            m = re.search(r"simulate ([0-9.]+) s", open(os.path.join(tmp, ".stderr")).read())
+            km["timed"].append(float(m.group(1)) if m else float("nan"))
             km["proc"].append(w)
             km["proc_cpu"].append(c)
             km["rss"].append(r)
@@ -358,6 +361,7 @@ def run_queue(a, tmp):
             "kmodsim": {"process_s": stats(km["proc"]), "process_cpu_s": stats(km["proc_cpu"]),
                         "load_only_s": stats(km["load"]), "load_only_cpu_s": stats(km["load_cpu"]),
                         "sim_s": stats(km["sim"]), "sim_cpu_s": stats(km["sim_cpu"]),
+                        "simulate_s": stats(km["timed"]),
                         "sweep_child_s": stats(km["child"]),
                         "peak_rss_mb": max(km["rss"]), "load_only_rss_mb": max(km["load_rss"]),
                         "sim_s_method": "kmodsim run - kmodsim validate (whole processes, same scenario)"},
@@ -366,6 +370,7 @@ def run_queue(a, tmp):
         sy, ks = row["simpy"], row["kmodsim"]
         row["ratio_simpy_over_kmodsim"] = {
             "sim": med(sy["sim_s"]) / med(ks["sim_s"]),
+            "sim_vs_simulate": med(sy["sim_s"]) / med(ks["simulate_s"]),
             "sim_cpu": med(sy["sim_cpu_s"]) / med(ks["sim_cpu_s"]),
             "sim_vs_sweep_child": med(sy["sim_s"]) / med(ks["sweep_child_s"]),
             "process": med(sy["process_s"]) / med(ks["process_s"]),
@@ -390,6 +395,7 @@ def print_queue(rows):
                  ("kmodsim process (run -q)", k["process_s"], k["process_cpu_s"]),
                  ("kmodsim load only (validate)", k["load_only_s"], k["load_only_cpu_s"]),
                  ("kmodsim sim = run - validate *", k["sim_s"], k["sim_cpu_s"]),
+                 ("kmodsim simulate (run --timings)", k["simulate_s"], None),
                  ("kmodsim sweep child (cross-check)", k["sweep_child_s"], None)]
         for label, st, cpu in lines:
             c = f"{cpu['median']:10.3f}s" if cpu else f"{'':>11}"
@@ -400,12 +406,13 @@ def print_queue(rows):
         t_proc = ("  target >= 3x " + ("ok" if q["process"] >= 3 else "MISSED")) if n == 10000 else ""
         print(f"  SimPy / kmodsim, wall medians: sim {q['sim']:.2f}x{t_sim}; process {q['process']:.2f}x{t_proc}")
         print(f"  SimPy / kmodsim, CPU medians:  sim {q['sim_cpu']:.2f}x; process {q['process_cpu']:.2f}x; "
-              f"(wall) SimPy sim / kmodsim sweep child {q['sim_vs_sweep_child']:.2f}x")
+              f"(wall) SimPy sim / kmodsim sweep child {q['sim_vs_sweep_child']:.2f}x; "
+              f"SimPy sim / kmodsim simulate (--timings) {q['sim_vs_simulate']:.2f}x")
     if rows:
-        print("  * kmodsim prints no timing of its simulation phase: `kmodsim sim` is the whole run minus the whole "
-              "`kmodsim validate`\n    (same loading and checks), so it includes the summary and the run folder's "
-              "files; the sweep child\n    (`kmodsim sweep` wall_s of a forked child that skips the loading) "
-              "measures about the same thing another way.\n    CPU: user + system time (os.wait4; inside SimPy "
+        print("  * `kmodsim sim` is the whole run minus the whole `kmodsim validate`\n    (same loading and checks), so "
+              "it includes the summary and the run folder's files; the sweep child\n    (`kmodsim sweep` wall_s of a "
+              "forked child that skips the loading) measures about the same thing another way;\n    `kmodsim "
+              "simulate` is the simulation phase alone, as `kmodsim run --timings` reports it.\n    CPU: user + system time (os.wait4; inside SimPy "
               "time.process_time()), less sensitive to other load than wall time.")
 
 
