@@ -78,6 +78,18 @@ def seeds():
     yield "e2e-set-by-name", make(base, emach, e("coarse"), e("chain"), ecal, [
         "workload.modules.b.init.wait_ms=4", "workload.modules.c.undef_symbols=3",
         "kernel.init_module.load_module.lock=none", "userspace.udev.children_max=1"])
+    # The kernel eras' mechanisms (issue 11): duplicates per CPU, add_unformed, idempotent,
+    # binary lookup, the module area, named locks and the lazy purge, compressed modules, and
+    # modprobe's kmod check
+    for era in ("seed", "3.0", "3.8", "6.4", "vmalloc"):
+        yield f"e2e-era-{era}", make(base, emach, e(f"era-{era}"), e("dup"), ecal, ["machine.cores=2"])
+    yield "e2e-percpu", make(base, emach, e("fine"), e("percpu"), ecal, ["machine.cores=4"])
+    yield "e2e-locks", make(base, emach, e("era-locks"), e("two"), ecal, ["machine.cores=2"])
+    yield "e2e-locks-nested", make(base, emach, e("era-locks-nested"), e("sizes"), ecal, ["machine.cores=2"])
+    yield "e2e-decompress", make(base, emach, e("era-decompress"), e("compressed"), ecal, [
+        "machine.module_area_mb=0.4"])
+    yield "e2e-kmod-check", make(base, emach, e("coarse"), e("dup"), ecal, [
+        "userspace.modprobe.loaded_check=kmod", "userspace.modprobe.check_us=10"])
 
     # Everything inline in scenario.yaml (the shape `kmodsim config` emits), no other file.
     yield "inline-all", make("""schema_version: 1
