@@ -65,7 +65,10 @@ SimPy's at N = 1,000 and 10,000, whole process >= 3x at N = 10,000.
 
 Usage: bench_scale.py [KMODSIM] [--quick] [--sizes 10k,100k,200k | C/M/U,...] [--repeat N]
                       [--queue-n 1000,10000] [--no-scale] [--no-queue] [--json FILE] [--keep DIR]
+                      [--uevents-tsv]
   KMODSIM     the binary (default build/kmodsim)
+  --uevents-tsv  the scale workloads keep their uevents in a TSV file (workload key uevents_tsv,
+              the fast path for big workloads; the same runs, byte for byte)
   --quick     skip the 200k size (and so the 100k -> 200k exponent)
   --sizes     sizes to run: names 10k, 100k, 200k, or CORES/MODULES/UEVENTS triples
   --repeat N  runs of each measurement (default: 1 for the scale sizes, 3 for the queue)
@@ -168,9 +171,14 @@ def size_name(c, m, u):
     return f"{c}/{m}/{u}"
 
 
-def requested_modules(workload):
-    """Modules the uevents ask for, their dependencies included (gen_workload.py's line format)."""
+def requested_modules(workload, uevents_tsv=None):
+    """Modules the uevents ask for, their dependencies included (gen_workload.py's line format;
+    the uevents from `uevents_tsv` when given)."""
     deps, wanted = {}, set()
+    if uevents_tsv:
+        with open(uevents_tsv) as f:
+            next(f)  # header: device, module
+            wanted = {line.rstrip("\n").split("\t")[1] for line in f} - {""}
     mod_re = re.compile(r"\s*- \{name: (\S+?), .*deps: \[([^\]]*)\]")
     ev_re = re.compile(r"\s*- \{device: .*module: (\S+?)\}")
     with open(workload) as f:
@@ -191,11 +199,13 @@ def requested_modules(workload):
     return len(wanted)
 
 
-def scale_scenario(tmp, c, m, u):
-    """Writes the workload and a scenario for one size; returns (scenario path, workload path)."""
-    wl = os.path.join(tmp, f"workload-{m}m-{u}u-s1.yaml")
+def scale_scenario(tmp, c, m, u, tsv=False):
+    """Writes the workload (its uevents as TSV with `tsv`) and a scenario for one size; returns
+    (scenario path, workload path, TSV path or None)."""
+    wl = os.path.join(tmp, f"workload-{m}m-{u}u-s1{'-tsv' if tsv else ''}.yaml")
+    ev = os.path.join(tmp, f"uevents-{m}m-{u}u-s1.tsv") if tsv else None
     subprocess.run([PY, os.path.join(ROOT, "scripts", "gen_workload.py"), "--modules", str(m), "--uevents", str(u),
-                    "--seed", "1", "-o", wl], check=True)
+                    "--seed", "1", "-o", wl] + (["--uevents-tsv", ev] if tsv else []), check=True)
     base_path = os.path.join(ROOT, "configs", "scenarios", "desktop-2009.yaml")
     with open(base_path) as f:
         base = yaml.safe_load(f)
@@ -210,20 +220,20 @@ def scale_scenario(tmp, c, m, u):
     sc["userspace"] = json.loads(json.dumps(base["userspace"]))
     sc["userspace"]["udev"]["children_max"] = c
     sc["outputs"] = dict(base.get("outputs") or {}, timeline=False)
-    path = os.path.join(tmp, f"scenario-{c}c-{m}m-{u}u.yaml")
+    path = os.path.join(tmp, f"scenario-{c}c-{m}m-{u}u{'-tsv' if tsv else ''}.yaml")
     with open(path, "w") as f:
         f.write(f"# written by scripts/bench_scale.py: {base_path} with the seed patch kernel, {c} cores,\n"
                 f"# children_max {c}, timeline off, gen_workload.py --modules {m} --uevents {u} --seed 1\n")
         yaml.safe_dump(sc, f, sort_keys=False)
-    return path, wl
+    return path, wl, ev
 
 
 def run_scale(a, tmp):
     rows = []
     for c, m, u in a.sizes:
         name = size_name(c, m, u)
-        scen, wl = scale_scenario(tmp, c, m, u)
-        want = requested_modules(wl)
+        scen, wl, ev = scale_scenario(tmp, c, m, u, a.uevents_tsv)
+        want = requested_modules(wl, ev)
         print(f"  {name}: {c} cores, {m} modules, {u} uevents ...", end="", flush=True)
         runs, loads, rss, cpu, summary = [], [], [], [], None
         for i in range(a.repeat_scale):
@@ -447,6 +457,8 @@ def main():
     ap.add_argument("--json", help="write every figure to this file")
     ap.add_argument("--keep", help="write inputs and scratch files here (must be empty or absent) and keep them")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds one process may take")
+    ap.add_argument("--uevents-tsv", action="store_true",
+                    help="scale workloads with their uevents in a TSV file (uevents_tsv), not a YAML list")
     a = ap.parse_args()
     if a.repeat is not None and a.repeat < 1:
         sys.exit("error: --repeat must be >= 1")

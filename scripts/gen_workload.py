@@ -4,9 +4,12 @@
 Module features are drawn (seeded, deterministic) from ranges typical of x86-64 modules; each
 module depends on 0-3 modules generated before it (so the graph is a DAG); uevents request
 modules uniformly with a given share of duplicates and of alias misses.
-Usage: gen_workload.py --modules N --uevents M [--seed S] [--no-match 0.3] -o FILE
+Usage: gen_workload.py --modules N --uevents M [--seed S] [--no-match 0.3] [--uevents-tsv FILE] -o FILE
+  --uevents-tsv FILE  write the uevents to FILE as TSV (the workload's uevents_tsv, the fast path
+                      for big workloads) instead of a YAML list; the same uevents either way
 """
 import argparse
+import os
 import random
 import sys
 
@@ -18,6 +21,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-match", type=float, default=0.3, help="share of uevents whose alias matches no module")
     ap.add_argument("--init-wait-ms", type=float, default=5.0, help="mean hardware wait of an init function")
+    ap.add_argument("--uevents-tsv", help="write the uevents to this TSV file (workload key uevents_tsv)")
     ap.add_argument("-o", "--output", required=True)
     a = ap.parse_args()
     if a.modules < 1 or a.uevents < 0 or not 0 <= a.no_match <= 1:
@@ -46,12 +50,18 @@ def main():
         out.append(f"  - {{name: m{i:05d}, size_kb: {size}, init_kb: {round(size * 0.05, 1)}, file_kb: {round(size * 1.5, 1)}, "
                    f"undef_symbols: {undef}, dep_symbols: {dep_syms}, relocations: {undef * 30}, exports: {exp}, "
                    f"deps: [{dl}], init: {{cpu_us: {rnd.randint(50, 1000)}, wait_ms: {round(rnd.expovariate(1 / a.init_wait_ms), 3) if a.init_wait_ms > 0 else 0}}}}}")
-    out.append("uevents:")
+    events = []  # (device, module or None), the same draws whichever way they are written
     for j in range(a.uevents):
-        if rnd.random() < a.no_match:
-            out.append(f"  - {{device: \"dev{j}\", module: null}}")
-        else:
-            out.append(f"  - {{device: \"dev{j}\", module: m{rnd.randrange(a.modules):05d}}}")
+        events.append((f"dev{j}", None if rnd.random() < a.no_match else f"m{rnd.randrange(a.modules):05d}"))
+    if a.uevents_tsv:
+        rel = os.path.relpath(os.path.abspath(a.uevents_tsv), os.path.dirname(os.path.abspath(a.output)))
+        out.append(f"uevents_tsv: \"{rel}\"")
+        with open(a.uevents_tsv, "w") as f:
+            f.write("device\tmodule\n" + "".join(f"{d}\t{m or ''}\n" for d, m in events))
+    else:
+        out.append("uevents:")
+        for d, m in events:
+            out.append(f"  - {{device: \"{d}\", module: {m or 'null'}}}")
     with open(a.output, "w") as f:
         f.write("\n".join(out) + "\n")
     return 0

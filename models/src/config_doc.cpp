@@ -234,6 +234,8 @@ YAML::Node parse_yaml(const std::string& text, const std::string& where) {
   }
 }
 
+std::string read_config_text(const std::string& file, std::string& err) { return read_regular(file, err); }
+
 YAML::Node load_yaml_file(const std::string& file, const std::string& referrer, const YAML::Mark& mark,
                           const std::string& path) {
   std::string err;
@@ -271,8 +273,6 @@ void deep_merge(YAML::Node base, const YAML::Node& over, const std::string& path
 }
 
 // --- Reader ------------------------------------------------------------------------------------
-
-namespace {
 
 /// Valid UTF-8 (no overlong forms, no surrogates) without ASCII control characters.
 bool clean_utf8(const std::string& s) {
@@ -316,7 +316,6 @@ bool clean_utf8(const std::string& s) {
   return true;
 }
 
-} // namespace
 
 void Reader::fail(const std::string& msg) const { fail_at(doc_.origin(path_), mark(), path_, msg); }
 

@@ -34,6 +34,11 @@ std::string join(const std::string& path, const std::string& key);
 /// duplicate keys. Errors name the referrer (file, mark, key path) when there is one.
 YAML::Node load_yaml_file(const std::string& file, const std::string& referrer, const YAML::Mark& mark,
                           const std::string& path);
+/// The whole text of a regular config file (the checks of load_yaml_file); "" and `err` set on
+/// failure.
+std::string read_config_text(const std::string& file, std::string& err);
+/// Valid UTF-8 (no overlong forms, no surrogates) without ASCII control characters.
+bool clean_utf8(const std::string& s);
 /// Parses YAML text from `where` (a file or a --set), rejecting duplicate keys.
 YAML::Node parse_yaml(const std::string& text, const std::string& where);
 

@@ -2,16 +2,20 @@
 // the merged document into typed structs. Every number is checked against its plausible range
 // (kmodsim/limits.hpp, README "Ranges").
 #include "config_doc.hpp"
+#include "workload_tsv.hpp"
 #include "kmodsim/depgraph.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <unordered_map>
 
 namespace kmodsim::detail {
+
+namespace fs = std::filesystem;
 
 // --- calibration -----------------------------------------------------------------------------
 
@@ -398,7 +402,8 @@ Coefficient read_uncertain(const Reader& r, const std::string& key, const limits
 }
 
 Workload read_workload(const Reader& r, bool sample, std::uint64_t seed) {
-  r.allow_keys({"schema_version", "name", "provenance", "kernel_exports", "index_modules", "scale", "modules", "uevents"});
+  r.allow_keys({"schema_version", "name", "provenance", "kernel_exports", "index_modules", "scale", "modules", "uevents",
+                "uevents_tsv"});
   check_schema(r);
   Workload w;
   w.name = r.get_string("name", "workload");
@@ -494,7 +499,20 @@ Workload read_workload(const Reader& r, bool sample, std::uint64_t seed) {
       if (d == w.modules[i].name)
         mods.at(i).child("deps").at(j).fail("module '" + d + "' depends on itself");
     }
-  if (r.has("uevents")) {
+  if (r.has("uevents_tsv")) { // the fast path for big workloads (workload_tsv.hpp)
+    Reader t = r.child("uevents_tsv");
+    if (r.has("uevents"))
+      t.fail("give the uevents either as a list (uevents) or as a TSV file (uevents_tsv), not both");
+    const std::string origin = r.doc().origin(t.path()); // a file, or the text of a --set
+    const fs::path dir = origin.rfind("--set", 0) == 0 ? fs::path() : fs::path(origin).parent_path();
+    const fs::path ref(t.as_string());
+    const std::string file = (ref.is_absolute() ? ref : dir / ref).lexically_normal().string();
+    std::string err;
+    const std::string text = read_config_text(file, err);
+    if (!err.empty())
+      t.fail("cannot open '" + file + "': " + err);
+    w.uevents = parse_uevents_tsv(text, file, index, names);
+  } else if (r.has("uevents")) {
     Reader ev = r.child("uevents");
     ev.expect_seq(limits::kMaxUevents);
     for (size_t i = 0; i < ev.size(); ++i) {
