@@ -235,8 +235,8 @@ Step read_step(const Reader& r, const Calibration& cal, const Kernel& k, const H
       s.repeat != Repeat::once)
     r.fail(std::string("effect ") + to_string(s.effect) + " runs once");
   Held inner = enclosing;
-  if (s.lock == LockKind::module_mutex || s.lock == LockKind::named) {
-    const std::size_t id = s.lock == LockKind::module_mutex ? 0 : s.lock_id;
+  if (s.takes_lock()) {
+    const std::size_t id = s.lock_id;
     if (std::find(enclosing.ids.begin(), enclosing.ids.end(), id) != enclosing.ids.end())
       r.child("lock").fail(k.lock_name(id) + " is already held by an enclosing group (it is not recursive)");
     const bool spin = id > 0 && k.locks[id - 1].spinlock;
@@ -524,13 +524,8 @@ Workload read_workload(const Reader& r, bool sample, std::uint64_t seed) {
       u.per_cpu = e.get_bool("per_cpu", false);
       u.module = e.has("module") ? e.child("module").as_string() : "";
       u.loc = {r.doc().origin(e.path()), e.node().Mark().line + 1, e.node().Mark().column + 1};
-      if (!u.module.empty() && !index.count(u.module)) {
-        std::string msg = "uevent requests unknown module '" + u.module + "'";
-        std::string dym = did_you_mean(u.module, names);
-        if (!dym.empty())
-          msg += " (did you mean '" + dym + "'?)";
-        e.child("module").fail(msg);
-      }
+      if (!u.module.empty() && !index.count(u.module))
+        e.child("module").fail(unknown_uevent_module(u.module, names));
       w.uevents.push_back(std::move(u));
     }
   }

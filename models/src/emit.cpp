@@ -36,7 +36,7 @@ void emit_steps(YAML::Emitter& e, const std::vector<Step>& steps, const Kernel& 
   for (const auto& s : steps) {
     e << YAML::BeginMap;
     e << YAML::Key << "name" << YAML::Value << s.name;
-    e << YAML::Key << "lock" << YAML::Value << (s.lock == LockKind::named ? k.lock_name(s.lock_id) : to_string(s.lock));
+    e << YAML::Key << "lock" << YAML::Value << (s.takes_lock() ? k.lock_name(s.lock_id) : to_string(s.lock));
     e << YAML::Key << "repeat" << YAML::Value << to_string(s.repeat);
     if (s.has_only_if)
       e << YAML::Key << "only_if" << YAML::Value << to_string(s.only_if);

@@ -295,19 +295,15 @@ Outcome BootProgram::exec_steps(Proc& t, const std::vector<Step>& steps, LoadCtx
                                        "export and module counts)", max_steps_));
       t.step = step_id(s);
       // a spinlock's holder runs with preemption off (spin_lock); waiters spin before that
-      const bool spinlock = s.lock == LockKind::named && sc_.kernel.locks[s.lock_id - 1].spinlock;
-      if (s.lock == LockKind::module_mutex)
-        plat_.lock(t, 0);
-      else if (s.lock == LockKind::named)
+      const bool spinlock = s.lock_id > 0 && sc_.kernel.locks[s.lock_id - 1].spinlock;
+      if (s.takes_lock())
         plat_.lock(t, s.lock_id);
       if (s.lock == LockKind::preempt_off || spinlock)
         t.preempt_off++;
       Outcome o = s.steps.empty() ? exec_leaf(t, s, i, c) : exec_steps(t, s.steps, c);
       if (s.lock == LockKind::preempt_off || spinlock)
         t.preempt_off--;
-      if (s.lock == LockKind::module_mutex)
-        plat_.unlock(t, 0);
-      else if (s.lock == LockKind::named)
+      if (s.takes_lock())
         plat_.unlock(t, s.lock_id);
       if (o != Outcome::loaded)
         return o;

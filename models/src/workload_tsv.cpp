@@ -33,6 +33,14 @@ void split(const std::string& line, std::vector<std::string>& fields, std::vecto
 
 } // namespace
 
+std::string unknown_uevent_module(const std::string& module, const std::vector<std::string>& names) {
+  std::string msg = "uevent requests unknown module '" + module + "'";
+  const std::string dym = did_you_mean(module, names);
+  if (!dym.empty())
+    msg += " (did you mean '" + dym + "'?)";
+  return msg;
+}
+
 std::vector<Uevent> parse_uevents_tsv(const std::string& text, const std::string& file,
                                       const std::unordered_map<std::string, size_t>& index,
                                       const std::vector<std::string>& names) {
@@ -103,14 +111,9 @@ std::vector<Uevent> parse_uevents_tsv(const std::string& text, const std::string
         break;
       }
     }
-    if (!u.module.empty() && !index.count(u.module)) {
-      std::string msg = "uevent requests unknown module '" + u.module + "'";
-      const std::string dym = did_you_mean(u.module, names);
-      if (!dym.empty())
-        msg += " (did you mean '" + dym + "'?)";
+    if (!u.module.empty() && !index.count(u.module))
       fail(file, line_no, cols[static_cast<size_t>(std::find(header.begin(), header.end(), module) - header.begin())],
-           msg);
-    }
+           unknown_uevent_module(u.module, names));
     out.push_back(std::move(u));
   }
   if (header.empty())

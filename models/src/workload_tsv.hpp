@@ -13,6 +13,9 @@
 
 namespace kmodsim::detail {
 
+/// "uevent requests unknown module 'x' (did you mean 'y'?)", for the YAML list and the TSV alike.
+std::string unknown_uevent_module(const std::string& module, const std::vector<std::string>& names);
+
 /// Parses `text` read from `file`. Every error is a ConfigError "file:line:col:
 /// workload.uevents_tsv: ...". `index`: module name -> index (a module column must name one, or
 /// be empty for an alias that matches nothing); `names`: for "did you mean".

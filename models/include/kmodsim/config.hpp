@@ -136,6 +136,8 @@ struct Step {
   std::string name;
   LockKind lock = LockKind::none;
   std::size_t lock_id = 0; ///< the lock's id: 0 module_mutex, i >= 1 Kernel::locks[i - 1]
+  /// Holds a kernel lock (module_mutex or a declared one): lock_id says which.
+  bool takes_lock() const { return lock == LockKind::module_mutex || lock == LockKind::named; }
   Repeat repeat = Repeat::once;
   Effect effect = Effect::none;
   CostExpr cost;         ///< CPU work (kernel mode) per repetition
