@@ -166,6 +166,26 @@ def read_modules(run_dir):
     return df
 
 
+def read_sweep_runs(runs_csv, needed, numeric, hint=""):
+    """The finished runs of a sweep's runs.csv, with the `numeric` columns as numbers; raises
+    DataError when the file is missing, malformed or lacks a `needed` column (`hint` follows the
+    list of missing ones)."""
+    try:
+        df = pd.read_csv(runs_csv)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise DataError(runs_csv, str(e).strip()) from None
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise DataError(runs_csv, f"missing column(s) {', '.join(missing)}{hint}")
+    if "status" in df.columns:
+        df = df[df["status"] == "ok"]
+    df = df.copy()
+    for col in numeric:
+        if col in df.columns:
+            df[col] = pd.to_numeric(df[col], errors="coerce")
+    return df
+
+
 def save(fig, path):
     """Save a figure without timestamps/software tags; return the path."""
     ext = os.path.splitext(path)[1].lower()

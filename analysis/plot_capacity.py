@@ -26,20 +26,10 @@ PANELS = [("makespan_s", "boot time (s)"), ("lock.utilization", "module_mutex ut
 
 def read_runs(runs_csv):
     """The finished runs; kio.DataError when the file is missing, malformed or lacks a column."""
-    try:
-        df = pd.read_csv(runs_csv)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise kio.DataError(runs_csv, str(e).strip()) from None
-    missing = [c for c in NEEDED if c not in df.columns]
-    if missing:
-        raise kio.DataError(runs_csv, f"missing column(s) {', '.join(missing)} (a capacity sweep's runs.csv?)")
-    if "status" in df.columns:
-        df = df[df["status"] == "ok"]
-    df = df.copy()
+    df = kio.read_sweep_runs(runs_csv, NEEDED, [p for p, _ in PANELS] + ["cores", "modules_loaded", "modprobe_runs"],
+                             " (a capacity sweep's runs.csv?)")
     if "vmalloc.peak_mb" not in df.columns:  # no kernel of the sweep takes module area
         df["vmalloc.peak_mb"] = float("nan")
-    for col in [p for p, _ in PANELS] + ["cores", "modules_loaded", "modprobe_runs"]:
-        df[col] = pd.to_numeric(df[col], errors="coerce")
     df["case"] = df["axis.case"]
     return df
 

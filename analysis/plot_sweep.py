@@ -21,19 +21,7 @@ NEEDED = ["kernel", "cores", "scheduler", "makespan_s", "modules_loaded", "failu
 def read_runs(runs_csv):
     """The finished runs of a sweep's runs.csv; raises kio.DataError when it is missing,
     malformed or lacks a NEEDED column."""
-    try:
-        df = pd.read_csv(runs_csv)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise kio.DataError(runs_csv, str(e).strip()) from None
-    missing = [c for c in NEEDED if c not in df.columns]
-    if missing:
-        raise kio.DataError(runs_csv, f"missing column(s) {', '.join(missing)}")
-    if "status" in df.columns:
-        df = df[df["status"] == "ok"]
-    df = df.copy()
-    for col in ("cores", "makespan_s", "modules_loaded", "failures"):
-        df[col] = pd.to_numeric(df[col], errors="coerce")
-    return df
+    return kio.read_sweep_runs(runs_csv, NEEDED, ("cores", "makespan_s", "modules_loaded", "failures"))
 
 
 def mean_ci(df):

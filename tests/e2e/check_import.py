@@ -14,9 +14,11 @@ import lzma
 import os
 import shutil
 import struct
-import subprocess
 import sys
 import tempfile
+
+import cli_check  # noqa: E402  (tests/e2e, the script's own folder)
+from cli_check import expect_error, fail  # noqa: E402
 
 KMODSIM, OBJ, E2E, CASE = sys.argv[1:5]
 
@@ -62,25 +64,7 @@ def build_tree(d):
 
 
 def run(*args):
-    return subprocess.run([KMODSIM, *args], capture_output=True, text=True)
-
-
-def fail(msg, p=None):
-    if p is not None:
-        msg += f"\n  exit {p.returncode}\n  stdout: {p.stdout!r}\n  stderr: {p.stderr!r}"
-    sys.exit("FAIL: " + msg)
-
-
-def expect_error(p, *parts):
-    if p.returncode != 2:
-        fail("expected exit status 2", p)
-    lines = p.stderr.strip().splitlines()
-    if len(lines) != 1 or not lines[0].startswith("error: "):
-        fail("expected exactly one 'error:' line on stderr", p)
-    for part in parts:
-        if part not in lines[0]:
-            fail(f"message lacks {part!r}", p)
-    print("ok:", lines[0])
+    return cli_check.run(KMODSIM, *args)
 
 
 def import_args(d, out, *extra):

@@ -26,11 +26,13 @@ import json
 import lzma
 import os
 import struct
-import subprocess
 import sys
 import tempfile
 
 import yaml
+
+import cli_check  # noqa: E402  (tests/e2e, the script's own folder)
+from cli_check import expect_error, fail  # noqa: E402
 
 KMODSIM, OBJ, E2E = sys.argv[1:4]
 REL = "6.1.0-e2e"
@@ -112,25 +114,7 @@ def build_root(r):
 
 
 def run(*args):
-    return subprocess.run([KMODSIM, *args], capture_output=True, text=True)
-
-
-def fail(msg, p=None):
-    if p is not None:
-        msg += f"\n  exit {p.returncode}\n  stdout: {p.stdout!r}\n  stderr: {p.stderr!r}"
-    sys.exit("FAIL: " + msg)
-
-
-def expect_error(p, *parts):
-    if p.returncode != 2:
-        fail("expected exit status 2", p)
-    lines = p.stderr.strip().splitlines()
-    if len(lines) != 1 or not lines[0].startswith("error: "):
-        fail("expected exactly one 'error:' line on stderr", p)
-    for part in parts:
-        if part not in lines[0]:
-            fail(f"message lacks {part!r}", p)
-    print("ok:", lines[0])
+    return cli_check.run(KMODSIM, *args)
 
 
 def check_ok(r, tmp):

@@ -20,17 +20,6 @@ const kmodsim::Module& module(const kmodsim::Workload& w, const std::string& nam
   return *it;
 }
 
-Names names(const kmodsim::Workload& w) {
-  Names out;
-  for (const auto& m : w.modules) out.push_back(m.name);
-  return out;
-}
-
-bool has_warning(const ImportReport& r, const std::string& part) {
-  return std::any_of(r.warnings.begin(), r.warnings.end(),
-                     [&](const std::string& w) { return w.find(part) != std::string::npos; });
-}
-
 class TreeVariant : public ::testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
@@ -44,7 +33,7 @@ TEST_P(TreeVariant, WholeTreeWithoutBootList) {
   ImportReport r;
   const kmodsim::Workload w = import_tree({dir.path(), "", "", 2}, r);
 
-  EXPECT_EQ(names(w), (Names{"fx_a", "fx_b", "fx_c", "fx_d"})); // sorted by name
+  EXPECT_EQ(module_names(w), (Names{"fx_a", "fx_b", "fx_c", "fx_d"})); // sorted by name
   EXPECT_EQ(r.modules_in_tree, 4u);
   EXPECT_EQ(r.modules_imported, 4u);
   EXPECT_EQ(r.files_plain, 1u);
@@ -113,7 +102,7 @@ TEST(ImportTree, BootListAndUevents) {
   const kmodsim::Workload w =
       import_tree({dir.path(), dir / "boot-lsmod.txt", dir / "uevents.txt", 0}, r);
   // Boot list: fx_c, fx_d; closure adds fx_b, fx_a.
-  EXPECT_EQ(names(w), (Names{"fx_a", "fx_b", "fx_c", "fx_d"}));
+  EXPECT_EQ(module_names(w), (Names{"fx_a", "fx_b", "fx_c", "fx_d"}));
   EXPECT_EQ(r.boot_list_modules, 2u);
   EXPECT_EQ(r.dependency_modules, 2u);
   EXPECT_EQ(r.uevent_added_modules, 0u);
@@ -141,7 +130,7 @@ TEST(ImportTree, UeventsPullInModulesOutsideTheBootList) {
   ImportReport r;
   const kmodsim::Workload w = import_tree({dir.path(), dir / "boot.txt", dir / "uevents.txt", 1}, r);
   EXPECT_EQ(w.uevents[0].module, "fx_a"); // now fx_a is the boot-list match
-  EXPECT_EQ(names(w), (Names{"fx_a", "fx_b", "fx_c"}));
+  EXPECT_EQ(module_names(w), (Names{"fx_a", "fx_b", "fx_c"}));
   EXPECT_EQ(r.uevent_added_modules, 2u); // fx_b, fx_c
 }
 
@@ -151,7 +140,7 @@ TEST(ImportTree, BootListWithoutUevents) {
   write_bytes(dir / "proc_modules", "fx_b 16384 0 - Live 0x0000000000000000\n");
   ImportReport r;
   const kmodsim::Workload w = import_tree({dir.path(), dir / "proc_modules", "", 0}, r);
-  EXPECT_EQ(names(w), (Names{"fx_a", "fx_b"}));
+  EXPECT_EQ(module_names(w), (Names{"fx_a", "fx_b"}));
   ASSERT_EQ(w.uevents.size(), 1u);
   EXPECT_EQ(w.uevents[0].device, "boot-list:fx_b");
   EXPECT_EQ(w.uevents[0].module, "fx_b");

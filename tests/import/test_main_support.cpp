@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -143,6 +144,17 @@ void without_blocking(const std::string& fifo, const std::function<void()>& fn) 
     }
   }
   done.get();
+}
+
+std::vector<std::string> module_names(const kmodsim::Workload& w) {
+  std::vector<std::string> out;
+  for (const auto& m : w.modules) out.push_back(m.name);
+  return out;
+}
+
+bool has_warning(const ImportReport& r, const std::string& part) {
+  return std::any_of(r.warnings.begin(), r.warnings.end(),
+                     [&](const std::string& w) { return w.find(part) != std::string::npos; });
 }
 
 void expect_import_error(const std::function<void()>& fn, std::initializer_list<std::string> parts) {

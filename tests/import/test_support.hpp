@@ -2,6 +2,7 @@
 #pragma once
 
 #include "kmodsim/import/error.hpp"
+#include "kmodsim/import/import.hpp"
 
 #include <gtest/gtest.h>
 
@@ -55,6 +56,11 @@ void make_fifo(const std::string& path);
 /// Runs fn on another thread; if it has not returned after 2 s (blocked opening or reading the
 /// FIFO `fifo`), fails the test and unblocks it by opening the FIFO for writing.
 void without_blocking(const std::string& fifo, const std::function<void()>& fn);
+
+/// The names of a workload's modules, in order.
+std::vector<std::string> module_names(const kmodsim::Workload& w);
+/// Whether some warning of the report contains `part`.
+bool has_warning(const ImportReport& r, const std::string& part);
 
 /// Runs fn, expects an ImportError whose message contains every one of `parts`.
 void expect_import_error(const std::function<void()>& fn, std::initializer_list<std::string> parts);

@@ -52,17 +52,6 @@ namespace fs = std::filesystem;
 
 using Names = std::vector<std::string>;
 
-Names module_names(const kmodsim::Workload& w) {
-  Names out;
-  for (const auto& m : w.modules) out.push_back(m.name);
-  return out;
-}
-
-bool has_warning(const ImportReport& r, const std::string& part) {
-  return std::any_of(r.warnings.begin(), r.warnings.end(),
-                     [&](const std::string& w) { return w.find(part) != std::string::npos; });
-}
-
 ThisMachineOptions options(const TempDir& root) {
   ThisMachineOptions o;
   o.root = root.path();
