@@ -108,14 +108,17 @@ void write_tables(const fs::path& dir, const SweepSpec& s, const std::vector<Swe
   // leaves its cell empty
   std::vector<std::string> metrics;
   std::set<std::string> seen;
-  for (const auto& r : runs) {
-    auto it = done.find(r.id);
+  std::vector<std::map<std::string, json>> flats(runs.size()); // per run: its summary, flattened once
+  for (size_t i = 0; i < runs.size(); ++i) {
+    auto it = done.find(runs[i].id);
     if (it != done.end() && it->second.contains("summary")) {
       std::vector<std::pair<std::string, json>> f;
       flatten(it->second["summary"], "", f);
-      for (const auto& kv : f)
+      for (auto& kv : f) {
         if (seen.insert(kv.first).second)
           metrics.push_back(kv.first);
+        flats[i].emplace(kv.first, std::move(kv.second));
+      }
     }
   }
   std::string out = "run,point,replication,seed";
@@ -126,7 +129,8 @@ void write_tables(const fs::path& dir, const SweepSpec& s, const std::vector<Swe
     out += "," + m;
   out += ",error\n";
   std::map<size_t, std::map<std::string, std::vector<double>>> values; // point -> metric -> values
-  for (const auto& r : runs) {
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const SweepRun& r = runs[i];
     auto it = done.find(r.id);
     if (it == done.end())
       continue;
@@ -135,13 +139,7 @@ void write_tables(const fs::path& dir, const SweepSpec& s, const std::vector<Swe
     for (const auto& c : pts[r.point].columns)
       out += "," + csv_field(c);
     out += fmt::format(",{},{},{:.6f}", j.value("status", ""), j.value("exit", 0), j.value("wall_s", 0.0));
-    std::map<std::string, json> flat;
-    if (j.contains("summary")) {
-      std::vector<std::pair<std::string, json>> f;
-      flatten(j["summary"], "", f);
-      for (auto& kv : f)
-        flat[kv.first] = kv.second;
-    }
+    const std::map<std::string, json>& flat = flats[i];
     for (const auto& m : metrics) {
       auto f = flat.find(m);
       out += "," + (f == flat.end() ? std::string() : csv_field(f->second));
