@@ -53,9 +53,7 @@ public:
     t.cpu_grant = s4u::Semaphore::create(0);
     return t;
   }
-  void spawn(Proc& p, std::function<void()> body) override {
-    s4u::Actor::create(rec().tasks[p.id].name, host_, [this, body = std::move(body)] { guarded(body); });
-  }
+  void spawn(Proc& /*p*/, std::function<void()> body) override { start(std::move(body)); }
   void cpu_wake(Proc& p) override { cpu_->wake(task(p)); }
   void cpu_block(Proc& p) override { cpu_->block(task(p)); }
   void cpu_run(Proc& p, double us, Mode mode) override { cpu_->run(task(p), us, mode); }
@@ -85,6 +83,22 @@ private:
   template <class F> void guarded(F&& body);
   std::string error_; ///< the first error raised inside an actor
 
+  /// A pool of actors that run the processes' bodies (issue 12): creating and ending a SimGrid
+  /// actor costs ~10 us (its stack zeroed, its context built and torn down), more than the
+  /// whole simulation of a short modprobe. A process spawned at t starts at t either way: on a
+  /// new actor, or on an idle one woken by a semaphore, both in the next scheduling round.
+  struct Worker {
+    s4u::SemaphorePtr go = s4u::Semaphore::create(0);
+    std::function<void()> body;
+    bool quit = false;
+  };
+  void start(std::function<void()> body); ///< runs `body` on an idle worker or a new one
+  void work(Worker& w);
+  void quit_idle_workers();
+  std::deque<Worker> workers_; // stable addresses
+  std::vector<Worker*> idle_;
+  std::size_t running_ = 0;    // bodies started and not yet returned (udevd's included)
+
   const Scenario& sc_;
   const SimOptions& opt_;
   Results& res_;
@@ -104,6 +118,43 @@ template <class F> void Sim::guarded(F&& body) {
       error_ = e.what();
     s4u::Actor::kill_all(); // every other actor; this one returns
   }
+}
+
+void Sim::start(std::function<void()> body) {
+  running_++;
+  if (!idle_.empty()) {
+    Worker* w = idle_.back(); // last idle first: its stack is the warmest
+    idle_.pop_back();
+    w->body = std::move(body);
+    w->go->release();
+    return;
+  }
+  Worker& w = workers_.emplace_back();
+  w.body = std::move(body);
+  s4u::Actor::create("worker-" + std::to_string(workers_.size()), host_, [this, &w] { work(w); });
+}
+
+void Sim::work(Worker& w) {
+  while (true) {
+    guarded(w.body);
+    w.body = nullptr;
+    if (--running_ == 0) { // nobody is left who could spawn a process: the run is over
+      quit_idle_workers();
+      return;
+    }
+    idle_.push_back(&w);
+    w.go->acquire();
+    if (w.quit)
+      return;
+  }
+}
+
+void Sim::quit_idle_workers() {
+  for (Worker* w : idle_) {
+    w->quit = true;
+    w->go->release();
+  }
+  idle_.clear();
 }
 
 void Sim::run() {
@@ -157,7 +208,7 @@ void Sim::run() {
   for (const auto& l : sc_.kernel.locks)
     locks_.push_back(std::make_unique<KMutex>(*cpu_, rec(), l.params, l.name, false));
   slots_ = s4u::Semaphore::create(static_cast<unsigned>(sc_.userspace.udev.children_max));
-  s4u::Actor::create("udevd", host_, [this, &prog] { guarded([&prog] { prog.udevd(); }); });
+  start([&prog] { prog.udevd(); });
   if (sc_.machine.disk.read_mbps > 0) // after udevd: actors created at one instant run in creation order
     disk_ = std::make_unique<PsDisk>(sc_.machine.disk.read_mbps * 1e6, host_);
   e.run();
