@@ -2,6 +2,7 @@
 
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
+#include <simgrid/kernel/Timer.hpp>
 
 #include <xbt/log.h>
 
@@ -13,6 +14,15 @@ namespace kmodsim::sim {
 
 namespace {
 double clock() { return simgrid::s4u::Engine::get_clock(); }
+
+/// Posts one token on `sem` at `date` (>= now), from the engine's timer queue: the waker goes
+/// on at once, and the woken task needs no timed wait of its own for its wake-up latency (two
+/// simcalls fewer per wake-up; issue 12). A timer's callback runs in the engine's context, where
+/// a release is a plain call. Setting the timer from actor code is sound because kmodsim runs
+/// its actors one at a time (its own models share state the same way).
+void post_at(const simgrid::s4u::SemaphorePtr& sem, double date) {
+  simgrid::kernel::timer::Timer::set(date, [sem] { sem->release(); });
+}
 } // namespace
 
 KMutex::KMutex(CpuModel& cpu, Recorder& rec, const Kernel::Mutex& params, std::string name, bool primary)
@@ -56,6 +66,7 @@ void KMutex::lock(Task& t) {
     granted_at_.resize(t.id + 1);
     woken_.resize(t.id + 1);
     woken_by_.resize(t.id + 1);
+    spinning_.resize(t.id + 1);
     waiting_since_.resize(t.id + 1);
   }
   waiting_since_[t.id] = t0;
@@ -78,6 +89,7 @@ void KMutex::lock_handoff(Task& t, double t0) {
   const bool holding = !primary_ && t.holds_lock; // a module_mutex holder waits for this lock
   const bool spin = params_.adaptive_spin && owner_ && owner_->on_cpu;
   waiters_.push_back(&t); // unlock() makes the head the owner and releases its t.wake once
+  spinning_[t.id] = spin;
   if (spin) {
     t.waiting_for = name_ + " (spinning, held by " + owner_name() + ")";
     cpu_.spin_begin(t); // a simcall: the hand-over may already happen here; the token waits
@@ -89,7 +101,7 @@ void KMutex::lock_handoff(Task& t, double t0) {
     t.waiting_for = name_ + " (held by " + owner_name() + ")";
     cpu_.block(t);
     rec_.set_state(t.id, State::lock_wait, t0, t.core, t.module, t.step);
-    t.wake->acquire();
+    t.wake->acquire(); // at the hand-over plus the wake-up latency (unlock: post_at)
   }
   t.waiting_for.clear();
   // unlock() already made us the owner at granted_at_
@@ -102,10 +114,9 @@ void KMutex::lock_handoff(Task& t, double t0) {
   contended_wait(wait);
   if (load)
     load->lock_wait += wait;
-  if (!spin) { // the wake-up latency, then a CPU, while already owning the lock
+  if (!spin) { // the wake-up latency (now over), then a CPU, while already owning the lock
     if (params_.wakeup_us > 0) {
-      rec_.set_state(t.id, State::runnable_locked, clock(), t.core, t.module, t.step);
-      simgrid::s4u::this_actor::sleep_for(params_.wakeup_us * 1e-6);
+      rec_.set_state(t.id, State::runnable_locked, granted_at_[t.id], t.core, t.module, t.step);
       stats_.handoff_wakeup_s += params_.wakeup_us * 1e-6;
     }
     wake_cpu(t, holding);
@@ -131,6 +142,7 @@ void KMutex::lock_steal(Task& t, double t0) {
   const bool holding = !primary_ && t.holds_lock; // a module_mutex holder waits for this lock
   const bool spin = params_.adaptive_spin && owner_ && owner_->on_cpu;
   waiters_.push_back(&t); // keeps its place until it gets the lock
+  spinning_[t.id] = spin;
   if (spin) { // spin on our CPU until the lock is free (the 2.6.30 spinner)
     t.waiting_for = name_ + " (spinning, held by " + owner_name() + ")";
     woken_[t.id] = 0;
@@ -154,11 +166,9 @@ void KMutex::lock_steal(Task& t, double t0) {
     waiting_since_[t.id] = clock();
     cpu_.block(t);
     rec_.set_state(t.id, State::lock_wait, clock(), t.core, t.module, t.step);
-    t.wake->acquire(); // unlock() sets woken_ = 1 and posts one token
-    if (params_.wakeup_us > 0) {
-      rec_.set_state(t.id, State::runnable, clock(), t.core, t.module, t.step);
-      simgrid::s4u::this_actor::sleep_for(params_.wakeup_us * 1e-6);
-    }
+    t.wake->acquire(); // unlock() sets woken_ = 1 and posts one token, due after the wake-up latency
+    if (params_.wakeup_us > 0) // runnable since the wake-up
+      rec_.set_state(t.id, State::runnable, woken_by_[t.id].at, t.core, t.module, t.step);
     wake_cpu(t, holding);
     if (owner_ == nullptr)
       break; // retry succeeds
@@ -175,6 +185,13 @@ void KMutex::take(Task& t, double t0) {
   acquired(t, t0, clock());
   contended_wait(clock() - t0);
   handed_over(t);
+}
+
+void KMutex::wake(Task& w, double now) {
+  if (spinning_[w.id] || params_.wakeup_us <= 0)
+    w.wake->release(); // a spinner sees the lock free at once
+  else
+    post_at(w.wake, now + params_.wakeup_us * 1e-6);
 }
 
 void KMutex::unlock(Task& t) {
@@ -195,7 +212,7 @@ void KMutex::unlock(Task& t) {
       granted_at_[owner_->id] = now;
       woken_by_[owner_->id] = {static_cast<long>(t.id), now};
       hold_since_ = now;
-      owner_->wake->release();
+      wake(*owner_, now);
     }
     return;
   }
@@ -204,7 +221,7 @@ void KMutex::unlock(Task& t) {
     if (!woken_[w->id]) {
       woken_[w->id] = 1;
       woken_by_[w->id] = {static_cast<long>(t.id), now};
-      w->wake->release();
+      wake(*w, now);
     }
   }
 }

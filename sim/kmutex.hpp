@@ -69,6 +69,10 @@ private:
   double hold_since_ = 0;
   std::vector<double> granted_at_; // handoff: when unlock handed the lock over, per task id
   std::vector<char> woken_;        // steal: a wake-up is pending for this task id
+  std::vector<char> spinning_;     // this task id waits spinning (adaptive_spin), not asleep
+  /// Wakes waiter `w` (unlock at `now`): a sleeper's token arrives after the wake-up latency,
+  /// which it spends runnable (the woken task's own timed wait before; the same instants).
+  void wake(Task& w, double now);
   struct Waker {
     long from = -1;
     double at = 0;
