@@ -430,12 +430,16 @@ double Reader::get_double(const std::string& key, double def, double lo, double 
   return v;
 }
 
+std::string Reader::range_message(double v, const limits::Range& r, bool zero_ok) {
+  if ((zero_ok && v == 0) || (v >= r.lo && v <= r.hi))
+    return "";
+  return fmt_num(v) + " is outside the plausible range [" + fmt_num(r.lo) + ", " + fmt_num(r.hi) + "] " + r.unit +
+         (zero_ok ? " (or 0)" : "") + " (README: Ranges)";
+}
+
 void Reader::check_range(double v, const limits::Range& r, bool zero_ok) const {
-  if (zero_ok && v == 0)
-    return;
-  if (v < r.lo || v > r.hi)
-    fail(fmt_num(v) + " is outside the plausible range [" + fmt_num(r.lo) + ", " + fmt_num(r.hi) + "] " + r.unit +
-         (zero_ok ? " (or 0)" : "") + " (README: Ranges)");
+  if (std::string msg = range_message(v, r, zero_ok); !msg.empty())
+    fail(msg);
 }
 
 double Reader::get_ranged(const std::string& key, double def, const limits::Range& r, bool zero_ok) const {

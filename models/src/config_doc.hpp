@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <map>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -85,6 +86,8 @@ public:
   /// A number in a documented plausible range (limits.hpp); `zero_ok`: 0 also allowed (= off).
   double get_ranged(const std::string& key, double def, const limits::Range& r, bool zero_ok = false) const;
   void check_range(double v, const limits::Range& r, bool zero_ok = false) const;
+  /// check_range's message for `v`, or "" when it is in range (for readers of other formats).
+  static std::string range_message(double v, const limits::Range& r, bool zero_ok = false);
   long long get_int(const std::string& key, long long def, long long lo, long long hi) const;
   std::string get_string(const std::string& key, const std::string& def) const {
     return has(key) ? child(key).as_string() : def;
@@ -124,6 +127,14 @@ Machine read_machine(const Reader& r);
 Kernel read_kernel(const Reader& r, const Calibration& cal);
 /// `sample`: draw kernel_exports, index_modules and the scale factors from their ci95 (seed).
 Workload read_workload(const Reader& r, bool sample = false, std::uint64_t seed = 0);
+
+/// The checks of one module's fields that do not depend on its format (YAML or modules_tsv):
+/// `fail(key, message)` reports at that key and does not return.
+void check_module(const Module& m, const std::function<void(const char* key, const std::string& msg)>& fail);
+/// The messages of the checks across modules, shared by both formats.
+std::string duplicate_module_message(const std::string& name);
+std::string unknown_dep_message(const std::string& module, const std::string& dep, const std::vector<std::string>& names);
+std::string self_dep_message(const std::string& dep);
 /// A number that may carry its uncertainty: `key: 7` or `key: {value: 7, unit: .., source: ..,
 /// ci95: [lo, hi]}`; both the value and the interval within `range`; the interval must contain
 /// the value unless `sampled` (a resolved config holds draws).

@@ -1,9 +1,7 @@
-// The sections of a scenario (calibration, machine, kernel, workload, userspace), read from
-// the merged document into typed structs. Every number is checked against its plausible range
-// (kmodsim/limits.hpp, README "Ranges").
+// The sections of a scenario (calibration, machine, kernel, userspace; the workload is in
+// config_workload.cpp), read from the merged document into typed structs. Every number is
+// checked against its plausible range (kmodsim/limits.hpp, README "Ranges").
 #include "config_doc.hpp"
-#include "workload_tsv.hpp"
-#include "kmodsim/depgraph.hpp"
 
 #include <fmt/format.h>
 
@@ -365,7 +363,7 @@ Kernel read_kernel(const Reader& r, const Calibration& cal) {
   return k;
 }
 
-// --- workload --------------------------------------------------------------------------------
+// --- coefficients with their uncertainty ----------------------------------------------------------
 
 /// A number that may carry its uncertainty: `key: 7` or `key: {value: 7, ci95: [5, 9], source: ...}`.
 Coefficient read_uncertain(const Reader& r, const std::string& key, const limits::Range& range, bool sampled,
@@ -399,147 +397,6 @@ Coefficient read_uncertain(const Reader& r, const std::string& key, const limits
               "] does not contain the value " + Reader::fmt_num(c.value));
   }
   return c;
-}
-
-Workload read_workload(const Reader& r, bool sample, std::uint64_t seed) {
-  r.allow_keys({"schema_version", "name", "provenance", "kernel_exports", "index_modules", "scale", "modules", "uevents",
-                "uevents_tsv"});
-  check_schema(r);
-  Workload w;
-  w.name = r.get_string("name", "workload");
-  w.provenance = r.get_string("provenance", "");
-  const limits::Range counts{0, 1e8, "entries"};
-  const Coefficient ke = read_uncertain(r, "kernel_exports", counts, sample), im = read_uncertain(r, "index_modules", counts, sample);
-  w.kernel_exports = std::llround(sample ? sample_coefficient(ke, seed, "workload.kernel_exports") : ke.value);
-  w.index_modules = std::llround(sample ? sample_coefficient(im, seed, "workload.index_modules") : im.value);
-  double scale_size = 1, scale_symbols = 1, scale_relocations = 1;
-  if (r.has("scale")) {
-    Reader sc = r.child("scale");
-    sc.allow_keys({"size", "symbols", "relocations"});
-    const limits::Range factor{0.01, 100, "(a factor)"};
-    auto get = [&](const char* k) {
-      const Coefficient c = read_uncertain(sc, k, factor, sample, 1.0);
-      return sample ? sample_coefficient(c, seed, std::string("workload.scale.") + k) : c.value;
-    };
-    scale_size = get("size");
-    scale_symbols = get("symbols");
-    scale_relocations = get("relocations");
-  }
-  Reader mods = r.required("modules");
-  mods.expect_seq(limits::kMaxModules);
-  std::unordered_map<std::string, size_t> index;
-  for (size_t i = 0; i < mods.size(); ++i) {
-    Reader m = mods.at(i);
-    m.allow_keys({"name", "size_kb", "init_kb", "file_kb", "decompressed_kb", "undef_symbols", "dep_symbols", "relocations", "exports",
-                  "percpu_kb", "deps", "init"});
-    Module mod;
-    mod.name = m.required("name").as_string();
-    if (mod.name.empty())
-      m.child("name").fail("module name is empty");
-    if (mod.name.size() > 255 ||
-        mod.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+@-") != std::string::npos)
-      m.child("name").fail("module names use letters, digits and '_.+@-' only, at most 255 characters");
-    mod.loc = {r.doc().origin(m.path()), m.node().Mark().line + 1, m.node().Mark().column + 1};
-    mod.size_kb = m.get_ranged("size_kb", 0.0, limits::kSizeKb);
-    mod.init_kb = m.get_ranged("init_kb", 0.0, limits::kSizeKb);
-    if (mod.init_kb > mod.size_kb)
-      m.child("init_kb").fail("init_kb exceeds size_kb");
-    mod.file_kb = m.get_ranged("file_kb", 0.0, limits::kSizeKb);
-    mod.decompressed_kb = m.get_ranged("decompressed_kb", 0.0, limits::kSizeKb);
-    mod.undef_symbols = m.get_int("undef_symbols", 0, 0, 10000000);
-    mod.dep_symbols = m.get_int("dep_symbols", 0, 0, 10000000);
-    if (mod.dep_symbols > mod.undef_symbols)
-      m.child("dep_symbols").fail("dep_symbols exceeds undef_symbols");
-    mod.relocations = m.get_int("relocations", 0, 0, 1000000000);
-    mod.exports = m.get_int("exports", 0, 0, 10000000);
-    mod.percpu_kb = m.get_ranged("percpu_kb", 0.0, limits::kSizeKb);
-    if (m.has("deps")) {
-      Reader d = m.child("deps");
-      d.expect_seq(limits::kMaxDepsPerModule);
-      for (size_t j = 0; j < d.size(); ++j)
-        mod.deps.push_back(d.at(j).as_string());
-    }
-    if (mod.dep_symbols > 0 && mod.deps.empty())
-      m.child("dep_symbols").fail("dep_symbols > 0 but the module has no deps");
-    if (m.has("init")) {
-      Reader in = m.child("init");
-      in.allow_keys({"cpu_us", "wait_ms"});
-      mod.init.cpu_us = in.get_ranged("cpu_us", 0.0, limits::kInitCpuUs);
-      mod.init.wait_ms = in.get_ranged("wait_ms", 0.0, limits::kInitWaitMs);
-    }
-    if (scale_size != 1 || scale_symbols != 1 || scale_relocations != 1) { // another era's module (scale)
-      mod.size_kb *= scale_size;
-      mod.init_kb *= scale_size;
-      mod.file_kb *= scale_size;
-      mod.decompressed_kb *= scale_size;
-      mod.percpu_kb *= scale_size;
-      mod.undef_symbols = std::llround(static_cast<double>(mod.undef_symbols) * scale_symbols);
-      mod.dep_symbols = std::min<std::int64_t>(mod.undef_symbols, std::llround(static_cast<double>(mod.dep_symbols) * scale_symbols));
-      mod.exports = std::llround(static_cast<double>(mod.exports) * scale_symbols);
-      mod.relocations = std::llround(static_cast<double>(mod.relocations) * scale_relocations);
-    }
-    if (!index.emplace(mod.name, i).second)
-      m.child("name").fail("duplicate module '" + mod.name + "'");
-    w.modules.push_back(std::move(mod));
-  }
-  // references
-  std::vector<std::string> names;
-  for (const auto& m : w.modules)
-    names.push_back(m.name);
-  for (size_t i = 0; i < w.modules.size(); ++i)
-    for (size_t j = 0; j < w.modules[i].deps.size(); ++j) {
-      const auto& d = w.modules[i].deps[j];
-      if (!index.count(d)) {
-        std::string msg = "module '" + w.modules[i].name + "' depends on unknown module '" + d + "'";
-        std::string dym = did_you_mean(d, names);
-        if (!dym.empty())
-          msg += " (did you mean '" + dym + "'?)";
-        mods.at(i).child("deps").at(j).fail(msg);
-      }
-      if (d == w.modules[i].name)
-        mods.at(i).child("deps").at(j).fail("module '" + d + "' depends on itself");
-    }
-  if (r.has("uevents_tsv")) { // the fast path for big workloads (workload_tsv.hpp)
-    Reader t = r.child("uevents_tsv");
-    if (r.has("uevents"))
-      t.fail("give the uevents either as a list (uevents) or as a TSV file (uevents_tsv), not both");
-    const std::string origin = r.doc().origin(t.path()); // a file, or the text of a --set
-    const fs::path dir = origin.rfind("--set", 0) == 0 ? fs::path() : fs::path(origin).parent_path();
-    const fs::path ref(t.as_string());
-    const std::string file = (ref.is_absolute() ? ref : dir / ref).lexically_normal().string();
-    std::string err;
-    const std::string text = read_config_text(file, err);
-    if (!err.empty())
-      t.fail("cannot open '" + file + "': " + err);
-    w.uevents = parse_uevents_tsv(text, file, index, names);
-  } else if (r.has("uevents")) {
-    Reader ev = r.child("uevents");
-    ev.expect_seq(limits::kMaxUevents);
-    for (size_t i = 0; i < ev.size(); ++i) {
-      Reader e = ev.at(i);
-      e.allow_keys({"device", "module", "repeat", "per_cpu"});
-      Uevent u;
-      u.device = e.get_string("device", "");
-      u.repeat = static_cast<long>(e.get_int("repeat", 1, 1, limits::kMaxUevents));
-      u.per_cpu = e.get_bool("per_cpu", false);
-      u.module = e.has("module") ? e.child("module").as_string() : "";
-      u.loc = {r.doc().origin(e.path()), e.node().Mark().line + 1, e.node().Mark().column + 1};
-      if (!u.module.empty() && !index.count(u.module))
-        e.child("module").fail(unknown_uevent_module(u.module, names));
-      w.uevents.push_back(std::move(u));
-    }
-  }
-  // cycles: reported with the full path
-  DepGraph g(w);
-  auto cycle = g.find_cycle();
-  if (!cycle.empty()) {
-    std::string p;
-    for (size_t i = 0; i < cycle.size(); ++i)
-      p += (i ? " -> " : "") + w.modules[cycle[i]].name;
-    p += " -> " + w.modules[cycle[0]].name;
-    mods.at(cycle[0]).child("deps").fail("dependency cycle: " + p);
-  }
-  return w;
 }
 
 // --- userspace, variability ------------------------------------------------------------------

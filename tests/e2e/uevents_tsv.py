@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""A workload's uevents as a TSV file (uevents_tsv) run byte-identical to the same uevents as a
-YAML list: tests/e2e/configs/tsv/two.yaml against two.yaml (summary.json, modules.csv,
-timeline.csv, config.yaml), and a generated workload (scripts/gen_workload.py with and without
---uevents-tsv, 40 modules, 400 uevents, 4 cores). repeat and per_cpu columns: d0 twice per CPU
-on 2 cores and an unmatched d1 make 5 modprobes.
+"""A workload's uevents and modules as TSV files (uevents_tsv, modules_tsv) run byte-identical to
+the same uevents and modules as YAML lists: tests/e2e/configs/tsv/two.yaml (uevents in TSV) and
+two-m.yaml (both) against two.yaml (summary.json, modules.csv, timeline.csv, config.yaml), and a
+generated workload (scripts/gen_workload.py with and without --uevents-tsv, and with both
+--uevents-tsv and --modules-tsv, 40 modules, 400 uevents, 4 cores). repeat and per_cpu
+columns: d0 twice per CPU on 2 cores and an unmatched d1 make 5 modprobes.
 
 uevents_tsv.py KMODSIM ROOT
 """
@@ -26,7 +27,7 @@ def run(out, *args):
 def same(a, b, what):
     diff = [f for f in FILES if not filecmp.cmp(os.path.join(a, f), os.path.join(b, f), shallow=False)]
     if diff:
-        sys.exit(f"FAIL {what}: {diff} differ between the TSV and the YAML uevents")
+        sys.exit(f"FAIL {what}: {diff} differ between the TSV and the YAML lists")
     print(f"ok {what}: {', '.join(FILES)} byte-identical")
 
 
@@ -36,6 +37,8 @@ def main():
         run(os.path.join(t, "tsv"), base, "--set", f"workload={E2E}/tsv/two.yaml", "--set", "machine.cores=2")
         run(os.path.join(t, "yaml"), base, "--set", f"workload={E2E}/two.yaml", "--set", "machine.cores=2")
         same(os.path.join(t, "tsv"), os.path.join(t, "yaml"), "two.yaml")
+        run(os.path.join(t, "tsvm"), base, "--set", f"workload={E2E}/tsv/two-m.yaml", "--set", "machine.cores=2")
+        same(os.path.join(t, "tsvm"), os.path.join(t, "yaml"), "two-m.yaml (modules and uevents in TSV)")
 
         gen = os.path.join(ROOT, "scripts/gen_workload.py")
         args = ["--modules", "40", "--uevents", "400", "--seed", "5"]
@@ -46,6 +49,11 @@ def main():
         run(os.path.join(t, "gt"), scen, "--set", f"workload={t}/wt.yaml", "--set", "machine.cores=4")
         run(os.path.join(t, "gy"), scen, "--set", f"workload={t}/w.yaml", "--set", "machine.cores=4")
         same(os.path.join(t, "gt"), os.path.join(t, "gy"), "gen_workload.py 40/400")
+        subprocess.run([sys.executable, gen, *args, "--uevents-tsv", os.path.join(t, "w2.tsv"), "--modules-tsv",
+                        os.path.join(t, "m2.tsv"), "-o", os.path.join(t, "wm.yaml")], check=True)
+        run(os.path.join(t, "gm"), scen, "--set", f"workload={t}/wm.yaml", "--set", "machine.cores=4", "--trace")
+        run(os.path.join(t, "gy2"), scen, "--set", f"workload={t}/w.yaml", "--set", "machine.cores=4", "--trace")
+        same(os.path.join(t, "gm"), os.path.join(t, "gy2"), "gen_workload.py 40/400, modules and uevents in TSV")
 
         out = os.path.join(t, "rep")
         run(out, base, "--set", f"workload={E2E}/tsv/two.yaml", "--set", f"workload.uevents_tsv={E2E}/tsv/repeat.tsv",

@@ -41,6 +41,9 @@ inline constexpr long long kMaxCores = 65536;
 inline constexpr long long kMaxModules = 1000000;
 inline constexpr long long kMaxUevents = 10000000;
 inline constexpr long long kMaxDepsPerModule = 10000;
+/// A module's undefined symbols, exports, dependency symbols; its relocations.
+inline constexpr long long kMaxSymbols = 10000000;
+inline constexpr long long kMaxRelocations = 1000000000;
 /// A config file larger than this is not a config (a YAML bomb, a wrong path).
 inline constexpr std::uint64_t kMaxConfigFileBytes = 256ull << 20;
 
