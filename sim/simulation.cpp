@@ -69,9 +69,25 @@ public:
     return true;
   }
   void post(Proc& p) override { task(p).wake->release(); }
-  bool slot_would_block() override { return slots_->would_block(); }
-  void slot_acquire() override { slots_->acquire(); }
-  void slot_release() override { slots_->release(); }
+  // udevd's children_max slots: a count, and a semaphore only for those who wait for one (a
+  // semaphore per slot cost two simcalls per modprobe, taken or not)
+  bool slot_would_block() override { return free_slots_ == 0; }
+  void slot_acquire() override {
+    if (free_slots_ > 0) {
+      --free_slots_;
+      return;
+    }
+    ++slot_waiters_;
+    slot_wait_->acquire(); // slot_release hands its slot over with the token
+  }
+  void slot_release() override {
+    if (slot_waiters_ > 0) {
+      --slot_waiters_;
+      slot_wait_->release();
+    } else {
+      ++free_slots_;
+    }
+  }
   bool debug_enabled() override { return XBT_LOG_ISENABLED(actors, xbt_log_priority_debug); }
   void debug(const std::string& msg) override { XBT_DEBUG("%s", msg.c_str()); }
 
@@ -107,7 +123,8 @@ private:
   std::unique_ptr<PsDisk> disk_;
   std::unique_ptr<CpuModel> cpu_;
   std::vector<std::unique_ptr<KMutex>> locks_; ///< id 0 module_mutex, then kernel.locks
-  s4u::SemaphorePtr slots_;
+  std::int64_t free_slots_ = 0, slot_waiters_ = 0;
+  s4u::SemaphorePtr slot_wait_;
 };
 
 template <class F> void Sim::guarded(F&& body) {
@@ -207,7 +224,8 @@ void Sim::run() {
   locks_.push_back(std::make_unique<KMutex>(*cpu_, rec(), sc_.kernel.mutex));
   for (const auto& l : sc_.kernel.locks)
     locks_.push_back(std::make_unique<KMutex>(*cpu_, rec(), l.params, l.name, false));
-  slots_ = s4u::Semaphore::create(static_cast<unsigned>(sc_.userspace.udev.children_max));
+  free_slots_ = sc_.userspace.udev.children_max;
+  slot_wait_ = s4u::Semaphore::create(0);
   start([&prog] { prog.udevd(); });
   if (sc_.machine.disk.read_mbps > 0) // after udevd: actors created at one instant run in creation order
     disk_ = std::make_unique<PsDisk>(sc_.machine.disk.read_mbps * 1e6, host_);
