@@ -23,13 +23,14 @@ void CpuModel::model_bug(const std::string& what) {
 }
 
 std::unique_ptr<CpuModel> CpuModel::create(const Machine& m, bool kernel_preemptible, simgrid::s4u::Host* host,
-                                           Recorder& rec, double max_sim_time_s) {
+                                           Recorder& rec, double max_sim_time_s, bool slice_by_slice) {
   const double speed = m.speed * 1e6; // 1 flop = 1 us of work at the reference speed
   switch (m.scheduler.model) {
   case SchedulerModel::processor_sharing:
     return std::make_unique<ProcessorSharingCpu>(host, rec, speed, max_sim_time_s);
   case SchedulerModel::time_slice:
-    return std::make_unique<RunQueueCpu>(host, rec, speed, m.cores, m.scheduler.slice_ms * 1e3, kernel_preemptible);
+    return std::make_unique<RunQueueCpu>(host, rec, speed, m.cores, m.scheduler.slice_ms * 1e3, kernel_preemptible,
+                                         !slice_by_slice);
   case SchedulerModel::run_to_block:
     return std::make_unique<RunQueueCpu>(host, rec, speed, m.cores, std::numeric_limits<double>::infinity(), false);
   }
@@ -85,6 +86,9 @@ void RunQueueCpu::acquire(Task& t, bool /*preempted*/) {
   }
   record(t, t.holds_lock ? State::runnable_locked : State::runnable);
   const double t0 = now();
+  if (runq_.empty()) // from now on, every slice end of a running task is a preemption point
+    for (Task* r : runners_)
+      arm(*r);
   runq_.push_back(&t);
   t.cpu_grant->acquire(); // release() hands us a core
   if (t.core < 0)
@@ -147,11 +151,72 @@ void RunQueueCpu::run(Task& t, double us, Mode mode) {
       else
         t.slice_left = slice_us_;
     }
+    if (long_runs_ && runq_.empty() && us > t.slice_left + kEps) { // through slice ends nobody waits at
+      us -= long_run(t, us, mode);
+      continue;
+    }
     const double chunk = std::min(us, t.slice_left);
     exec(t, chunk, mode);
     us -= chunk;
     t.slice_left -= chunk;
   }
+}
+
+double RunQueueCpu::long_run(Task& t, double us, Mode mode) {
+  record(t, running_state(t, mode));
+  Task::LongRun& lr = t.run;
+  lr.start = now();
+  lr.first_us = t.slice_left;
+  lr.us = us;
+  lr.fired = false;
+  lr.timer = nullptr;
+  lr.runner = static_cast<long>(runners_.size());
+  runners_.push_back(&t);
+  const bool cut = t.cpu_grant->acquire_timeout(us / speed_) == false; // false: a token came (the timer)
+  // leave the long runs (swap with the last)
+  runners_[static_cast<size_t>(lr.runner)] = runners_.back();
+  runners_[static_cast<size_t>(lr.runner)]->run.runner = lr.runner;
+  runners_.pop_back();
+  lr.runner = -1;
+  double done;
+  if (cut) { // at the slice end the timer was set at: the loop checks the run queue there
+    done = lr.cut_us;
+    t.slice_left = 0;
+  } else { // all done; the slice left as the per-slice loop would leave it
+    if (lr.timer != nullptr) // armed for a slice end that did not come
+      lr.timer->remove();
+    else if (lr.fired)
+      t.cpu_grant->acquire(); // a token posted at the very end: consume it
+    done = us;
+    double w = lr.first_us;
+    while (us - w > kEps)
+      w += slice_us_;
+    t.slice_left = w - us;
+  }
+  lr.timer = nullptr;
+  busy_s_ += done / speed_;
+  return done;
+}
+
+void RunQueueCpu::arm(Task& r) {
+  Task::LongRun& lr = r.run;
+  if (lr.timer != nullptr || lr.fired)
+    return;
+  // the first slice end at or after now (to rounding: the clock is a sum of other durations)
+  // that still has work after it
+  double w = lr.first_us;
+  const double elapsed = (now() - lr.start) * speed_;
+  while (w < elapsed - 1e-6)
+    w += slice_us_;
+  const double date = std::max(now(), lr.start + w / speed_);
+  if (lr.us - w <= kEps || !(date < lr.start + lr.us / speed_))
+    return; // no slice end before the run's end: nothing to cut
+  lr.cut_us = w;
+  lr.timer = simgrid::kernel::timer::Timer::set(date, [&r] {
+    r.run.timer = nullptr;
+    r.run.fired = true;
+    r.cpu_grant->release();
+  });
 }
 
 void RunQueueCpu::preempt_point(Task& t) {

@@ -3,7 +3,9 @@
 //    share of the C cores, at most one core each.
 //  - time_slice: a FIFO run queue over C cores with round-robin slices. User code leaves its
 //    core when its slice ends; kernel code (voluntary preemption) only at the steps'
-//    preemption points once its slice has ended; any task leaves when it blocks.
+//    preemption points once its slice has ended; any task leaves when it blocks. A slice end
+//    only matters when a task waits for a core: a run through several slices started while
+//    none waits is one timed wait, cut at its next slice end when one queues (long_run).
 //  - run_to_block: a FIFO run queue over C cores; a task keeps its core until it blocks.
 #pragma once
 
@@ -56,7 +58,7 @@ public:
   /// Creates the model named by the machine config; `kernel_preemptible`: kernel code may lose
   /// its CPU at the end of a slice (CONFIG_PREEMPT), not only at preemption points.
   static std::unique_ptr<CpuModel> create(const Machine& m, bool kernel_preemptible, simgrid::s4u::Host* host,
-                                          Recorder& rec, double max_sim_time_s);
+                                          Recorder& rec, double max_sim_time_s, bool slice_by_slice = false);
 
 protected:
   void record(Task& t, State s) { rec_.set_state(t.id, s, now(), t.core, t.module, t.step); }
@@ -98,9 +100,12 @@ private:
 class RunQueueCpu : public CpuModel {
 public:
   /// slice_us = infinity gives run_to_block.
-  RunQueueCpu(simgrid::s4u::Host* host, Recorder& rec, double speed, int cores, double slice_us, bool kernel_preemptible)
+  /// `long_runs`: a preemptible run through several slices is one timed wait while nobody
+  /// queues for a core (long_run); false: one per slice (the same runs, to rounding).
+  RunQueueCpu(simgrid::s4u::Host* host, Recorder& rec, double speed, int cores, double slice_us, bool kernel_preemptible,
+              bool long_runs = true)
       : CpuModel(host, rec, speed), owner_(static_cast<size_t>(cores), nullptr), slice_us_(slice_us),
-        kernel_preemptible_(kernel_preemptible) {}
+        kernel_preemptible_(kernel_preemptible), long_runs_(long_runs) {}
   void wake(Task& t) override;
   void block(Task& t) override;
   void run(Task& t, double us, Mode mode) override;
@@ -114,12 +119,21 @@ private:
   void release(Task& t);
   void yield(Task& t);
   void exec(Task& t, double us, Mode mode);
+  /// A preemptible run of `us` (> the slice left) started while the run queue is empty: one
+  /// timed wait instead of one per slice. The slice ends at which the old per-slice loop found
+  /// the run queue empty changed nothing, so the wait runs through them; when a task queues
+  /// for a core, every long run is cut at its next slice end (arm), where the loop goes on as
+  /// before. Returns the work done.
+  double long_run(Task& t, double us, Mode mode);
+  void arm(Task& r); ///< cut r's long run at its next slice end (a kernel timer posts r.cpu_grant)
 
   std::vector<Task*> owner_;
   std::deque<Task*> runq_;
   double slice_us_;
   bool kernel_preemptible_;
+  bool long_runs_;
   std::vector<double> spin_since_; // indexed by task id
+  std::vector<Task*> runners_;     // the tasks in a long run
 };
 
 } // namespace kmodsim::sim

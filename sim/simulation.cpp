@@ -220,7 +220,8 @@ void Sim::run() {
   zone->seal();
 
   BootProgram prog(sc_, *this, rec(), opt_.max_sim_time_s, opt_.max_steps);
-  cpu_ = CpuModel::create(sc_.machine, sc_.kernel.preemption == Preemption::full, host_, rec(), opt_.max_sim_time_s);
+  cpu_ = CpuModel::create(sc_.machine, sc_.kernel.preemption == Preemption::full, host_, rec(), opt_.max_sim_time_s,
+                          opt_.slice_by_slice);
   locks_.push_back(std::make_unique<KMutex>(*cpu_, rec(), sc_.kernel.mutex));
   for (const auto& l : sc_.kernel.locks)
     locks_.push_back(std::make_unique<KMutex>(*cpu_, rec(), l.params, l.name, false));

@@ -64,6 +64,9 @@ struct SimOptions {
   /// Step repetitions a run may execute (a pipeline of zero-cost steps repeated per symbol over
   /// huge counts passes no simulated time, so the time guard alone would not end it).
   std::int64_t max_steps = 1000000000;
+  /// time_slice: one timed wait per slice, as before long runs (RunQueueCpu::long_run) were
+  /// simulated in one wait; the property test checks both give the same runs.
+  bool slice_by_slice = false;
 };
 
 /// The figures every platform derives alike from the program and its recorder (makespan, load

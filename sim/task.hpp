@@ -4,6 +4,7 @@
 #include <kmodsim/program.hpp>
 #include <kmodsim/recorder.hpp>
 
+#include <simgrid/kernel/Timer.hpp>
 #include <simgrid/s4u/Semaphore.hpp>
 
 #include <cstdint>
@@ -16,6 +17,18 @@ struct Task : Proc {
   int core = -1;                    ///< run-queue models: the core held, -1 if none
   bool on_cpu = false;              ///< holds a core (run-queue) / is runnable (fluid)
   double slice_left = 0;            ///< time_slice: microseconds of CPU left in this slice
+  /// time_slice, a preemptible run through several slices while nobody waits for a core
+  /// (RunQueueCpu::long_run): one wait, cut short by a token on cpu_grant (unused while the
+  /// task runs) at the first slice end at which the run queue is not empty
+  struct LongRun {
+    double start = 0;      ///< s
+    double first_us = 0;   ///< work to the first slice end
+    double us = 0;         ///< all the work of this wait
+    double cut_us = 0;     ///< armed: the work to the slice end the timer is set at
+    long runner = -1;      ///< index in RunQueueCpu::runners_, -1 when not in a long run
+    simgrid::kernel::timer::Timer* timer = nullptr; ///< armed and not yet fired
+    bool fired = false;    ///< the timer fired: its token is on cpu_grant
+  } run;
 };
 
 } // namespace kmodsim::sim

@@ -12,7 +12,11 @@
 //     work + holder preemption + holder off CPU + handoff wake-ups;
 //   - run-queue CPU models: never more tasks on a CPU than cores, and the time the timeline
 //     shows on CPU equals the CPU busy time (conservation);
-//   - determinism: the same case simulated twice gives the same digest (every 5th case).
+//   - determinism: the same case simulated twice gives the same digest (every 5th case);
+//   - time_slice: a long preemptible run simulated in one wait (RunQueueCpu::long_run) gives
+//     the same run as one wait per slice (SimOptions::slice_by_slice): the same outcomes and
+//     counts, the makespan, lock and CPU figures to 1e-9 (relative, or absolute below 1 s) (the
+//     clock's rounding differs: one sum instead of one per slice) (time_slice cases of even index).
 // proptest --cases N [--seed S] [--save DIR] BASE.yaml...   (BASE: scenarios whose kernel and
 // calibration the generator keeps; cases cycle over them). A failing case is written to DIR as
 // a scenario YAML that `kmodsim run` replays.
@@ -32,6 +36,7 @@
 #include <iostream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -69,9 +74,10 @@ bool on_cpu(State s) {
 }
 
 /// Runs one case and checks it; returns a digest of the results (for determinism).
-std::string run_case(const Scenario& s) {
+std::string run_case(const Scenario& s, bool slice_by_slice) {
   sim::SimOptions opt;
   opt.engine_args = {"--log=root.thres:critical"};
+  opt.slice_by_slice = slice_by_slice;
   sim::Results r;
   try {
     r = sim::simulate(s, opt);
@@ -150,13 +156,36 @@ std::string run_case(const Scenario& s) {
     check(std::fabs(on - r.cpu_busy_s) <= 1e-6 * std::max(1.0, r.cpu_busy_s),
           fmt::format("timeline on-CPU time {:.9f} s != CPU busy {:.9f} s", on, r.cpu_busy_s));
   }
-  return fmt::format("{:.12g} {} {} {} {} {} {:.12g} {:.12g} {}", r.makespan, r.modules_loaded, r.load_attempts,
-                     r.eexist, r.failures, r.lock_acquisitions, r.lock_hold_total, r.lock_wait_total,
-                     r.rec.intervals.size());
+  // the full digest, then after '|' the figures long runs must give as slice by slice do
+  return fmt::format("{:.12g} {} {} {} {} {} {:.12g} {:.12g} {}|{:.17g} {} {} {} {} {} {} {:.17g} {:.17g}", r.makespan,
+                     r.modules_loaded, r.load_attempts, r.eexist, r.failures, r.lock_acquisitions, r.lock_hold_total,
+                     r.lock_wait_total, r.rec.intervals.size(), r.makespan, r.modules_loaded, r.load_attempts,
+                     r.eexist, r.failures, r.lock_acquisitions, r.lock_contentions, r.lock_hold_total,
+                     r.cpu_busy_s);
+}
+
+/// The figures after '|' of two digests: integers equal, times within 1e-9 (relative, or
+/// absolute below 1 s).
+bool same_run(const std::string& a, const std::string& b) {
+  std::istringstream x(a.substr(a.find('|') + 1)), y(b.substr(b.find('|') + 1));
+  std::string u, v;
+  while (x >> u) {
+    if (!(y >> v))
+      return false;
+    if (u.find_first_of(".e") == std::string::npos && v.find_first_of(".e") == std::string::npos) {
+      if (u != v)
+        return false;
+    } else {
+      const double p = std::stod(u), q = std::stod(v);
+      if (std::fabs(p - q) > 1e-9 * std::max(1.0, std::fabs(p)))
+        return false;
+    }
+  }
+  return !(y >> v);
 }
 
 /// Runs `run_case` in a child; returns "" on success with the digest in `digest`, else the failure.
-std::string in_child(const Scenario& s, std::string& digest) {
+std::string in_child(const Scenario& s, std::string& digest, bool slice_by_slice = false) {
   int fds[2];
   if (pipe(fds) != 0)
     return "pipe failed";
@@ -170,7 +199,7 @@ std::string in_child(const Scenario& s, std::string& digest) {
     std::string msg;
     int code = 0;
     try {
-      msg = run_case(s);
+      msg = run_case(s, slice_by_slice);
     } catch (const Failure& f) {
       msg = f.what;
       code = 1;
@@ -233,6 +262,11 @@ int main(int argc, char** argv) {
       err = in_child(s, d2);
       if (err.empty() && d1 != d2)
         err = "not deterministic: " + d1 + " vs " + d2;
+    }
+    if (err.empty() && s.machine.scheduler.model == SchedulerModel::time_slice && i % 2 == 0) {
+      err = in_child(s, d2, true);
+      if (err.empty() && !same_run(d1, d2))
+        err = "long runs differ from slice by slice: " + d1.substr(d1.find('|') + 1) + " vs " + d2.substr(d2.find('|') + 1);
     }
     if (!err.empty()) {
       failed++;
