@@ -65,8 +65,10 @@ SimPy's at N = 1,000 and 10,000, whole process >= 3x at N = 10,000.
 
 Usage: bench_scale.py [KMODSIM] [--quick] [--sizes 10k,100k,200k | C/M/U,...] [--repeat N]
                       [--queue-n 1000,10000] [--no-scale] [--no-queue] [--json FILE] [--keep DIR]
-                      [--uevents-tsv]
+                      [--uevents-tsv | --tsv]
   KMODSIM     the binary (default build/kmodsim)
+  --tsv       the scale and queue workloads keep their modules and uevents in TSV files (workload
+              keys modules_tsv and uevents_tsv, the fast path for big workloads; the same runs)
   --uevents-tsv  the scale workloads keep their uevents in a TSV file (workload key uevents_tsv,
               the fast path for big workloads; the same runs, byte for byte)
   --quick     skip the 200k size (and so the 100k -> 200k exponent)
@@ -171,14 +173,21 @@ def size_name(c, m, u):
     return f"{c}/{m}/{u}"
 
 
-def requested_modules(workload, uevents_tsv=None):
+def requested_modules(workload, uevents_tsv=None, modules_tsv=None):
     """Modules the uevents ask for, their dependencies included (gen_workload.py's line format;
-    the uevents from `uevents_tsv` when given)."""
+    the uevents from `uevents_tsv` and the modules from `modules_tsv` when given)."""
     deps, wanted = {}, set()
     if uevents_tsv:
         with open(uevents_tsv) as f:
             next(f)  # header: device, module
             wanted = {line.rstrip("\n").split("\t")[1] for line in f} - {""}
+    if modules_tsv:
+        with open(modules_tsv) as f:
+            cols = next(f).rstrip("\n").split("\t")
+            n, d = cols.index("name"), cols.index("deps")
+            for line in f:
+                row = line.rstrip("\n").split("\t")
+                deps[row[n]] = [x for x in row[d].split(",") if x]
     mod_re = re.compile(r"\s*- \{name: (\S+?), .*deps: \[([^\]]*)\]")
     ev_re = re.compile(r"\s*- \{device: .*module: (\S+?)\}")
     with open(workload) as f:
@@ -199,13 +208,17 @@ def requested_modules(workload, uevents_tsv=None):
     return len(wanted)
 
 
-def scale_scenario(tmp, c, m, u, tsv=False):
-    """Writes the workload (its uevents as TSV with `tsv`) and a scenario for one size; returns
-    (scenario path, workload path, TSV path or None)."""
-    wl = os.path.join(tmp, f"workload-{m}m-{u}u-s1{'-tsv' if tsv else ''}.yaml")
+def scale_scenario(tmp, c, m, u, tsv=False, mtsv=False):
+    """Writes the workload (its uevents as TSV with `tsv`, its modules too with `mtsv`) and a
+    scenario for one size; returns (scenario path, workload path, uevents TSV or None, modules
+    TSV or None)."""
+    tag = "-tsv2" if mtsv else "-tsv" if tsv else ""
+    wl = os.path.join(tmp, f"workload-{m}m-{u}u-s1{tag}.yaml")
     ev = os.path.join(tmp, f"uevents-{m}m-{u}u-s1.tsv") if tsv else None
+    mv = os.path.join(tmp, f"modules-{m}m-s1.tsv") if mtsv else None
     subprocess.run([PY, os.path.join(ROOT, "scripts", "gen_workload.py"), "--modules", str(m), "--uevents", str(u),
-                    "--seed", "1", "-o", wl] + (["--uevents-tsv", ev] if tsv else []), check=True)
+                    "--seed", "1", "-o", wl] + (["--uevents-tsv", ev] if tsv else []) +
+                   (["--modules-tsv", mv] if mtsv else []), check=True)
     base_path = os.path.join(ROOT, "configs", "scenarios", "desktop-2009.yaml")
     with open(base_path) as f:
         base = yaml.safe_load(f)
@@ -220,20 +233,20 @@ def scale_scenario(tmp, c, m, u, tsv=False):
     sc["userspace"] = json.loads(json.dumps(base["userspace"]))
     sc["userspace"]["udev"]["children_max"] = c
     sc["outputs"] = dict(base.get("outputs") or {}, timeline=False)
-    path = os.path.join(tmp, f"scenario-{c}c-{m}m-{u}u{'-tsv' if tsv else ''}.yaml")
+    path = os.path.join(tmp, f"scenario-{c}c-{m}m-{u}u{tag}.yaml")
     with open(path, "w") as f:
         f.write(f"# written by scripts/bench_scale.py: {base_path} with the seed patch kernel, {c} cores,\n"
                 f"# children_max {c}, timeline off, gen_workload.py --modules {m} --uevents {u} --seed 1\n")
         yaml.safe_dump(sc, f, sort_keys=False)
-    return path, wl, ev
+    return path, wl, ev, mv
 
 
 def run_scale(a, tmp):
     rows = []
     for c, m, u in a.sizes:
         name = size_name(c, m, u)
-        scen, wl, ev = scale_scenario(tmp, c, m, u, a.uevents_tsv)
-        want = requested_modules(wl, ev)
+        scen, wl, ev, mv = scale_scenario(tmp, c, m, u, a.uevents_tsv or a.tsv, a.tsv)
+        want = requested_modules(wl, ev, mv)
         print(f"  {name}: {c} cores, {m} modules, {u} uevents ...", end="", flush=True)
         runs, loads, rss, cpu, summary = [], [], [], [], None
         for i in range(a.repeat_scale):
@@ -298,12 +311,19 @@ def print_scale(rows, growth):
 
 # --- 2. the SimPy-equivalent queue -----------------------------------------------------------------
 
-def queue_workload(tmp, n, trips):
-    path = os.path.join(tmp, f"queue-workload-{n}.yaml")
+def queue_workload(tmp, n, trips, tsv=False):
+    path = os.path.join(tmp, f"queue-workload-{n}{'-tsv' if tsv else ''}.yaml")
     lines = ["# written by scripts/bench_scale.py: the SimPy-equivalent queue's loaders", "schema_version: 1",
-             f"name: bench-queue-{n}", "kernel_exports: 0", "modules:"]
-    lines += [f"  - {{name: q{i}, undef_symbols: {trips}}}" for i in range(n)]
-    lines += ["uevents:"] + [f"  - {{device: d{i}, module: q{i}}}" for i in range(n)]
+             f"name: bench-queue-{n}", "kernel_exports: 0"]
+    if tsv:  # modules_tsv and uevents_tsv: the same workload
+        with open(os.path.join(tmp, f"queue-modules-{n}.tsv"), "w") as f:
+            f.write("name\tundef_symbols\n" + "".join(f"q{i}\t{trips}\n" for i in range(n)))
+        with open(os.path.join(tmp, f"queue-uevents-{n}.tsv"), "w") as f:
+            f.write("device\tmodule\n" + "".join(f"d{i}\tq{i}\n" for i in range(n)))
+        lines += [f"modules_tsv: queue-modules-{n}.tsv", f"uevents_tsv: queue-uevents-{n}.tsv"]
+    else:
+        lines += ["modules:"] + [f"  - {{name: q{i}, undef_symbols: {trips}}}" for i in range(n)]
+        lines += ["uevents:"] + [f"  - {{device: d{i}, module: q{i}}}" for i in range(n)]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     return path
@@ -313,7 +333,7 @@ def run_queue(a, tmp):
     scen = os.path.join(BENCH, "queue.yaml")
     rows = []
     for n in a.queue_n:
-        wl = queue_workload(tmp, n, 10)
+        wl = queue_workload(tmp, n, 10, a.tsv)
         sets = ["--set", f"workload={wl}", "--set", f"userspace.udev.children_max={n}"]
         spec = os.path.join(tmp, f"queue-sweep-{n}.yaml")
         with open(spec, "w") as f:
@@ -459,6 +479,9 @@ def main():
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds one process may take")
     ap.add_argument("--uevents-tsv", action="store_true",
                     help="scale workloads with their uevents in a TSV file (uevents_tsv), not a YAML list")
+    ap.add_argument("--tsv", action="store_true",
+                    help="scale and queue workloads with their modules and uevents in TSV files (modules_tsv, "
+                         "uevents_tsv)")
     a = ap.parse_args()
     if a.repeat is not None and a.repeat < 1:
         sys.exit("error: --repeat must be >= 1")

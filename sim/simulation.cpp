@@ -194,16 +194,13 @@ void Sim::run() {
           "--log=ker_engine.app:file:/dev/null", "--log=root.fmt:%m%n"};
 #endif
 #if !(defined(__SANITIZE_ADDRESS__) || KMODSIM_HAS_ASAN)
-  // Actor stacks (64 KiB, calloc'd by SimGrid when guard-size is 0). With many actors alive at
-  // once, stacks from fresh mmaps: calloc then skips zeroing them and only the pages an actor
-  // touches are faulted in (the 10,000-loader queue: 245 MB instead of 620). With few alive and
-  // many created one after the other (100,000 modprobes, children_max 1,024), the heap's
-  // resident stacks are cheaper than faulting fresh ones in: sys time 0.2 s instead of 1.4
-  // (issue 12, scripts/bench_scale.py). The threshold is the process's.
-  const std::size_t alive = std::min<std::size_t>(static_cast<std::size_t>(sc_.userspace.udev.children_max),
-                                                  sc_.workload.uevents.size()) + 2;
-  if (alive > 4096)
-    mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+  // Actor stacks (64 KiB, calloc'd by SimGrid when guard-size is 0) from fresh mmaps: calloc
+  // then skips zeroing them and only the pages an actor touches are faulted in (the
+  // 10,000-loader queue: 245 MB instead of 620). The worker pool keeps its actors, so no stack is
+  // freed and mapped again per process (before the pool, the heap's resident stacks were cheaper
+  // with 100,000 modprobes through 1,024 slots). The threshold is the process's (issue 12,
+  // scripts/bench_scale.py: the 1,000-loader queue 0.81x the wall time, 100k 0.97x).
+  mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 #endif
   args.insert(args.end(), engine_args.begin(), engine_args.end());
   std::vector<char*> argv;
