@@ -52,6 +52,12 @@ Two sections, then a compact table; every figure also goes to --json FILE if giv
                      YAML and its sha256 + writing the run folder (modules.csv, summary.json,
                      config.yaml; timeline off) + the difference in process exit. Said so in
                      the output.
+     bare SimGrid    scripts/bench/simgrid_queue.cpp (build/simgrid_queue, built with kmodsim): the
+                     same queue written directly on SimGrid's s4u API with kmodsim's engine
+                     settings, one actor per loader and nothing else; the time of its engine run
+                     is the floor under any simulator that gives each process its own SimGrid
+                     actor, so SimPy / bare SimGrid is the most that design allows (its makespan
+                     must agree too)
      kmodsim sweep child  a cross-check of "sim": the wall_s that `kmodsim sweep` records for
                      a one-run sweep of the same scenario (a forked child of the process that
                      loaded the inputs: simulate + summary, fork and exit; no run folder)
@@ -407,8 +413,28 @@ def run_queue(a, tmp):
             "process_cpu": med(sy["process_cpu_s"]) / med(ks["process_cpu_s"]),
         }
         row["ratio_rss_kmodsim_over_simpy"] = ks["peak_rss_mb"] / sy["peak_rss_mb"]
+        row["simgrid_floor"] = simgrid_floor(a, tmp, n, row)
         rows.append(row)
     return rows
+
+
+def simgrid_floor(a, tmp, n, row):
+    """The same queue on bare SimGrid (build/simgrid_queue, next to kmodsim: one actor per loader,
+    a timed wait per CPU run, a semaphore per waiting loader, nothing else), None when that
+    program is absent: the least any simulator with one SimGrid actor per process spends."""
+    exe = os.path.join(os.path.dirname(a.kmodsim), "simgrid_queue")
+    if not os.access(exe, os.X_OK):
+        return None
+    times, mk = [], None
+    for _ in range(a.repeat_queue):
+        p = subprocess.run([exe, str(n)], capture_output=True, text=True, timeout=a.timeout, check=True)
+        res = json.loads(p.stdout)
+        times.append(res["sim_s"])
+        mk = res["makespan_s"]
+    st = stats(times)
+    return {"sim_s": st, "makespan_s": mk, "rel_diff": abs(mk - row["makespan_s"]["simpy"]) / row["makespan_s"]["simpy"],
+            "simpy_over_floor": row["simpy"]["sim_s"]["median"] / st["median"],
+            "kmodsim_simulate_over_floor": row["kmodsim"]["simulate_s"]["median"] / st["median"]}
 
 
 def print_queue(rows):
@@ -438,6 +464,12 @@ def print_queue(rows):
         print(f"  SimPy / kmodsim, CPU medians:  sim {q['sim_cpu']:.2f}x; process {q['process_cpu']:.2f}x; "
               f"(wall) SimPy sim / kmodsim sweep child {q['sim_vs_sweep_child']:.2f}x; "
               f"SimPy sim / kmodsim simulate (--timings) {q['sim_vs_simulate']:.2f}x")
+        f = r.get("simgrid_floor")
+        if f:
+            print(f"  bare SimGrid, the same queue (build/simgrid_queue): {f['sim_s']['median']:.3f} s (makespan "
+                  f"{'agrees' if f['rel_diff'] <= 1e-6 else 'MISMATCH'}): the floor under one SimGrid actor per "
+                  f"process\n    SimPy sim / bare SimGrid {f['simpy_over_floor']:.2f}x (the most that design allows); "
+                  f"kmodsim simulate / bare SimGrid {f['kmodsim_simulate_over_floor']:.2f}")
     if rows:
         print("  * `kmodsim sim` is the whole run minus the whole `kmodsim validate`\n    (same loading and checks), so "
               "it includes the summary and the run folder's files; the sweep child\n    (`kmodsim sweep` wall_s of a "
