@@ -90,7 +90,7 @@ void RunQueueCpu::acquire(Task& t, bool /*preempted*/) {
     for (Task* r : runners_)
       arm(*r);
   runq_.push_back(&t);
-  t.cpu_grant->acquire(); // release() hands us a core
+  t.cpu_grant()->acquire(); // release() hands us a core
   if (t.core < 0)
     model_bug("task " + std::to_string(t.id) + " resumed without a core");
   if (t.holds_lock) // runnable but not running while holding the lock: preempted, or woken from a
@@ -110,7 +110,7 @@ void RunQueueCpu::release(Task& t) {
     runq_.pop_front();
     next->core = c;
     owner_[static_cast<size_t>(c)] = next;
-    next->cpu_grant->release();
+    next->cpu_grant()->release();
   } else {
     owner_[static_cast<size_t>(c)] = nullptr;
   }
@@ -172,7 +172,7 @@ double RunQueueCpu::long_run(Task& t, double us, Mode mode) {
   lr.timer = nullptr;
   lr.runner = static_cast<long>(runners_.size());
   runners_.push_back(&t);
-  const bool cut = t.cpu_grant->acquire_timeout(us / speed_) == false; // false: a token came (the timer)
+  const bool cut = t.cpu_grant()->acquire_timeout(us / speed_) == false; // false: a token came (the timer)
   // leave the long runs (swap with the last)
   runners_[static_cast<size_t>(lr.runner)] = runners_.back();
   runners_[static_cast<size_t>(lr.runner)]->run.runner = lr.runner;
@@ -186,7 +186,7 @@ double RunQueueCpu::long_run(Task& t, double us, Mode mode) {
     if (lr.timer != nullptr) // armed for a slice end that did not come
       lr.timer->remove();
     else if (lr.fired)
-      t.cpu_grant->acquire(); // a token posted at the very end: consume it
+      t.cpu_grant()->acquire(); // a token posted at the very end: consume it
     done = us;
     double w = lr.first_us;
     while (us - w > kEps)
@@ -215,7 +215,7 @@ void RunQueueCpu::arm(Task& r) {
   lr.timer = simgrid::kernel::timer::Timer::set(date, [&r] {
     r.run.timer = nullptr;
     r.run.fired = true;
-    r.cpu_grant->release();
+    r.cpu_grant()->release();
   });
 }
 

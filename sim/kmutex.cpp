@@ -93,7 +93,7 @@ void KMutex::lock_handoff(Task& t, double t0) {
   if (spin) {
     t.waiting_for = name_ + " (spinning, held by " + owner_name() + ")";
     cpu_.spin_begin(t); // a simcall: the hand-over may already happen here; the token waits
-    t.wake->acquire();
+    t.wake()->acquire();
     cpu_.spin_end(t);
     if (holding)
       stats_.waited_holding_primary_s += clock() - t0;
@@ -101,7 +101,7 @@ void KMutex::lock_handoff(Task& t, double t0) {
     t.waiting_for = name_ + " (held by " + owner_name() + ")";
     cpu_.block(t);
     rec_.set_state(t.id, State::lock_wait, t0, t.core, t.module, t.step);
-    t.wake->acquire(); // at the hand-over plus the wake-up latency (unlock: post_at)
+    t.wake()->acquire(); // at the hand-over plus the wake-up latency (unlock: post_at)
   }
   t.waiting_for.clear();
   // unlock() already made us the owner at granted_at_
@@ -148,13 +148,13 @@ void KMutex::lock_steal(Task& t, double t0) {
     woken_[t.id] = 0;
     cpu_.spin_begin(t);
     while (owner_ != nullptr) {
-      t.wake->acquire(); // an unlock woke us (spinners are queued like sleepers)
+      t.wake()->acquire(); // an unlock woke us (spinners are queued like sleepers)
       woken_[t.id] = 0;
     }
     const bool pending = woken_[t.id] != 0; // woken while we were not waiting yet
     take(t, t0);
     if (pending)
-      t.wake->acquire(); // consume it: nobody else uses that token
+      t.wake()->acquire(); // consume it: nobody else uses that token
     cpu_.spin_end(t);
     if (holding)
       stats_.waited_holding_primary_s += clock() - t0;
@@ -166,7 +166,7 @@ void KMutex::lock_steal(Task& t, double t0) {
     waiting_since_[t.id] = clock();
     cpu_.block(t);
     rec_.set_state(t.id, State::lock_wait, clock(), t.core, t.module, t.step);
-    t.wake->acquire(); // unlock() sets woken_ = 1 and posts one token, due after the wake-up latency
+    t.wake()->acquire(); // unlock() sets woken_ = 1 and posts one token, due after the wake-up latency
     if (params_.wakeup_us > 0) // runnable since the wake-up
       rec_.set_state(t.id, State::runnable, woken_by_[t.id].at, t.core, t.module, t.step);
     wake_cpu(t, holding);
@@ -189,9 +189,9 @@ void KMutex::take(Task& t, double t0) {
 
 void KMutex::wake(Task& w, double now) {
   if (spinning_[w.id] || params_.wakeup_us <= 0)
-    w.wake->release(); // a spinner sees the lock free at once
+    w.wake()->release(); // a spinner sees the lock free at once
   else
-    post_at(w.wake, now + params_.wakeup_us * 1e-6);
+    post_at(w.wake(), now + params_.wakeup_us * 1e-6);
 }
 
 void KMutex::unlock(Task& t) {

@@ -49,8 +49,6 @@ public:
   Proc& new_proc(const std::string& /*name*/, long /*uevent*/) override {
     tasks_.emplace_back();
     Task& t = tasks_.back();
-    t.wake = s4u::Semaphore::create(0);
-    t.cpu_grant = s4u::Semaphore::create(0);
     return t;
   }
   void spawn(Proc& /*p*/, std::function<void()> body) override { start(std::move(body)); }
@@ -64,11 +62,11 @@ public:
   void disk_read(Proc& /*p*/, std::uint64_t bytes) override { disk_->read(static_cast<double>(bytes)); }
   bool wait(Proc& p, double timeout_s) override {
     if (timeout_s > 0)
-      return !task(p).wake->acquire_timeout(timeout_s); // acquire_timeout: true on timeout
-    task(p).wake->acquire();
+      return !task(p).wake()->acquire_timeout(timeout_s); // acquire_timeout: true on timeout
+    task(p).wake()->acquire();
     return true;
   }
-  void post(Proc& p) override { task(p).wake->release(); }
+  void post(Proc& p) override { task(p).wake()->release(); }
   // udevd's children_max slots: a count, and a semaphore only for those who wait for one (a
   // semaphore per slot cost two simcalls per modprobe, taken or not)
   bool slot_would_block() override { return free_slots_ == 0; }
@@ -102,9 +100,12 @@ private:
   /// A pool of actors that run the processes' bodies (issue 12): creating and ending a SimGrid
   /// actor costs ~10 us (its stack zeroed, its context built and torn down), more than the
   /// whole simulation of a short modprobe. A process spawned at t starts at t either way: on a
-  /// new actor, or on an idle one woken by a semaphore, both in the next scheduling round.
+  /// new actor, or on an idle one woken by a semaphore, both in the next scheduling round. A
+  /// worker stays idle only while more processes are still to come than workers wait idle
+  /// (udevd spawns one per uevent); otherwise it ends, as the process's own actor did (the
+  /// 10,000-loader queue spawns all before any ends: idle workers would only hold memory).
   struct Worker {
-    s4u::SemaphorePtr go = s4u::Semaphore::create(0);
+    s4u::SemaphorePtr go; ///< created when the worker first waits idle
     std::function<void()> body;
     bool quit = false;
   };
@@ -114,6 +115,7 @@ private:
   std::deque<Worker> workers_; // stable addresses
   std::vector<Worker*> idle_;
   std::size_t running_ = 0;    // bodies started and not yet returned (udevd's included)
+  std::size_t to_come_ = 0;    // processes udevd has still to spawn
 
   const Scenario& sc_;
   const SimOptions& opt_;
@@ -139,6 +141,8 @@ template <class F> void Sim::guarded(F&& body) {
 
 void Sim::start(std::function<void()> body) {
   running_++;
+  if (to_come_ > 0)
+    to_come_--;
   if (!idle_.empty()) {
     Worker* w = idle_.back(); // last idle first: its stack is the warmest
     idle_.pop_back();
@@ -159,6 +163,10 @@ void Sim::work(Worker& w) {
       quit_idle_workers();
       return;
     }
+    if (idle_.size() >= to_come_) // enough idle workers for every process still to come
+      return;
+    if (!w.go)
+      w.go = s4u::Semaphore::create(0);
     idle_.push_back(&w);
     w.go->acquire();
     if (w.quit)
@@ -224,6 +232,7 @@ void Sim::run() {
     locks_.push_back(std::make_unique<KMutex>(*cpu_, rec(), l.params, l.name, false));
   free_slots_ = sc_.userspace.udev.children_max;
   slot_wait_ = s4u::Semaphore::create(0);
+  to_come_ = sc_.workload.uevents.size() + 1; // udevd, and a modprobe per uevent (repeats expanded)
   start([&prog] { prog.udevd(); });
   if (sc_.machine.disk.read_mbps > 0) // after udevd: actors created at one instant run in creation order
     disk_ = std::make_unique<PsDisk>(sc_.machine.disk.read_mbps * 1e6, host_);

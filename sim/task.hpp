@@ -12,8 +12,10 @@
 namespace kmodsim::sim {
 
 struct Task : Proc {
-  simgrid::s4u::SemaphorePtr wake;  ///< private: woken by module_mutex or a dependency gone live
-  simgrid::s4u::SemaphorePtr cpu_grant; ///< private to the run-queue CPU models: a core handed over
+  /// private: woken by module_mutex or a dependency gone live
+  const simgrid::s4u::SemaphorePtr& wake() { return made(wake_); }
+  /// private to the run-queue CPU models: a core handed over
+  const simgrid::s4u::SemaphorePtr& cpu_grant() { return made(cpu_grant_); }
   int core = -1;                    ///< run-queue models: the core held, -1 if none
   bool on_cpu = false;              ///< holds a core (run-queue) / is runnable (fluid)
   double slice_left = 0;            ///< time_slice: microseconds of CPU left in this slice
@@ -29,6 +31,16 @@ struct Task : Proc {
     simgrid::kernel::timer::Timer* timer = nullptr; ///< armed and not yet fired
     bool fired = false;    ///< the timer fired: its token is on cpu_grant
   } run;
+
+private:
+  // Made when first used: a semaphore costs about 1 KiB, and most processes never wait on one
+  // (the 200k benchmark: 400,000 semaphores made up front before, issue 12).
+  static const simgrid::s4u::SemaphorePtr& made(simgrid::s4u::SemaphorePtr& s) {
+    if (!s)
+      s = simgrid::s4u::Semaphore::create(0);
+    return s;
+  }
+  simgrid::s4u::SemaphorePtr wake_, cpu_grant_;
 };
 
 } // namespace kmodsim::sim
