@@ -203,12 +203,16 @@ void Sim::run() {
 #endif
 #if !(defined(__SANITIZE_ADDRESS__) || KMODSIM_HAS_ASAN)
   // Actor stacks (64 KiB, calloc'd by SimGrid when guard-size is 0) from fresh mmaps: calloc
-  // then skips zeroing them and only the pages an actor touches are faulted in (the
-  // 10,000-loader queue: 245 MB instead of 620). The worker pool keeps its actors, so no stack is
-  // freed and mapped again per process (before the pool, the heap's resident stacks were cheaper
-  // with 100,000 modprobes through 1,024 slots). The threshold is the process's (issue 12,
-  // scripts/bench_scale.py: the 1,000-loader queue 0.81x the wall time, 100k 0.97x).
+  // then skips zeroing them, and only the pages an actor touches are faulted in. A stack may
+  // also be carved from the heap's top chunk, and is then zeroed whole (16 pages): glibc keeps
+  // up to 128 KiB free there (its top pad and trim threshold). With both below the stack size
+  // it never fits (the 10,000-loader queue read from TSV: 553 MB and 136,000 page faults
+  // before, 196 MB and 44,000 after; from YAML 223 MB, as the heap's layout had spared some).
+  // The worker pool keeps its actors, so no stack is mapped again per process. The settings are
+  // the process's (issue 12, scripts/bench_scale.py).
   mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+  mallopt(M_TOP_PAD, 32 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 64 * 1024);
 #endif
   args.insert(args.end(), engine_args.begin(), engine_args.end());
   std::vector<char*> argv;
