@@ -52,7 +52,8 @@ proptest: build
 bench: build
 	scripts/bench.sh $(BUILD)/kmodsim $(if $(MODULES_DIR),--modules-dir $(MODULES_DIR))
 	/usr/bin/python3 scripts/bench_sweep.py $(BUILD)/kmodsim
-	/usr/bin/python3 scripts/bench_scale.py $(BUILD)/kmodsim
+	/usr/bin/python3 scripts/bench_scale.py $(BUILD)/kmodsim --tsv
+	/usr/bin/python3 scripts/bench_scale.py $(BUILD)/kmodsim --no-queue
 
 # The capacity what-ifs (README "What-if findings"): 1,008 runs, ~1 min on 2 cores; a second
 # call reuses the finished runs (delete results/capacity to run them again).

@@ -85,8 +85,8 @@ Usage: bench_scale.py [KMODSIM] [--quick] [--sizes 10k,100k,200k | C/M/U,...] [-
   --json FILE every figure (each run's times, min, median, RSS, makespans, ratios) as JSON
   --keep DIR  write the generated inputs there (an empty or new folder) and keep them
   --timeout S a run that takes longer fails the benchmark (default 900 s)
-`make bench` runs it with the defaults after scripts/bench.sh and scripts/bench_sweep.py (about
-two minutes on 2 cores today, most of it the 200k size). The queue section needs SimPy: as root,
+`make bench` runs it twice after scripts/bench.sh and scripts/bench_sweep.py: with --tsv (both
+sections), then with YAML workloads (--no-queue); about three minutes on 2 cores. The queue section needs SimPy: as root,
 apt-get install -y python3-simpy3. The times are wall times: run it on an idle machine (the
 1-minute load average is printed at the start and the end).
 """
