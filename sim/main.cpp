@@ -56,6 +56,10 @@ int cmd_run(const std::string& scenario, const std::vector<std::string>& sets, c
   sim::SimOptions opt;
   for (const auto& l : logs)
     opt.engine_args.push_back("--log=" + l);
+  for (const auto& c : cfgs) // kmodsim's models and its use of SimGrid's timers share state between actors
+    if (c.rfind("contexts/nthreads:", 0) == 0 && c != "contexts/nthreads:1")
+      throw CLI::ValidationError("--cfg", c + ": kmodsim runs its actors one at a time (its CPU, lock and disk "
+                                               "models share state between them); only contexts/nthreads:1");
   for (const auto& c : cfgs)
     opt.engine_args.push_back("--cfg=" + c);
   opt.max_sim_time_s = max_sim_time;
