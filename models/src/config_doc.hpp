@@ -135,6 +135,8 @@ void check_module(const Module& m, const std::function<void(const char* key, con
 std::string duplicate_module_message(const std::string& name);
 std::string unknown_dep_message(const std::string& module, const std::string& dep, const std::vector<std::string>& names);
 std::string self_dep_message(const std::string& dep);
+/// The modules' names, in order (the candidates of "did you mean").
+std::vector<std::string> module_names(const std::vector<Module>& modules);
 /// A number that may carry its uncertainty: `key: 7` or `key: {value: 7, unit: .., source: ..,
 /// ci95: [lo, hi]}`; both the value and the interval within `range`; the interval must contain
 /// the value unless `sampled` (a resolved config holds draws).

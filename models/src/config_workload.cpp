@@ -42,6 +42,14 @@ std::string unknown_dep_message(const std::string& module, const std::string& de
 
 std::string self_dep_message(const std::string& dep) { return "module '" + dep + "' depends on itself"; }
 
+std::vector<std::string> module_names(const std::vector<Module>& modules) {
+  std::vector<std::string> names;
+  names.reserve(modules.size());
+  for (const auto& m : modules)
+    names.push_back(m.name);
+  return names;
+}
+
 namespace {
 
 /// A workload's TSV file (`modules_tsv`, `uevents_tsv`), relative to the workload's own file.
@@ -96,14 +104,11 @@ void read_module_list(const Reader& r, const Reader& mods, Workload& w, std::uno
       m.child("name").fail(duplicate_module_message(mod.name));
     w.modules.push_back(std::move(mod));
   }
-  std::vector<std::string> names;
-  for (const auto& m : w.modules)
-    names.push_back(m.name);
   for (size_t i = 0; i < w.modules.size(); ++i)
     for (size_t j = 0; j < w.modules[i].deps.size(); ++j) {
       const auto& d = w.modules[i].deps[j];
       if (!index.count(d))
-        mods.at(i).child("deps").at(j).fail(unknown_dep_message(w.modules[i].name, d, names));
+        mods.at(i).child("deps").at(j).fail(unknown_dep_message(w.modules[i].name, d, module_names(w.modules)));
       if (d == w.modules[i].name)
         mods.at(i).child("deps").at(j).fail(self_dep_message(d));
     }
@@ -136,7 +141,6 @@ Workload read_workload(const Reader& r, bool sample, std::uint64_t seed) {
     scale_relocations = get("relocations");
   }
   std::unordered_map<std::string, size_t> index;
-  std::vector<std::string> names;
   if (r.has("modules_tsv")) { // the fast path for big workloads (workload_tsv.hpp)
     Reader t = r.child("modules_tsv");
     if (r.has("modules"))
@@ -148,8 +152,8 @@ Workload read_workload(const Reader& r, bool sample, std::uint64_t seed) {
   } else {
     read_module_list(r, r.required("modules"), w, index);
   }
+  const std::vector<std::string> names = module_names(w.modules); // "did you mean" for the uevents
   for (auto& mod : w.modules) {
-    names.push_back(mod.name);
     if (scale_size != 1 || scale_symbols != 1 || scale_relocations != 1) { // another era's module (scale)
       mod.size_kb *= scale_size;
       mod.init_kb *= scale_size;

@@ -204,13 +204,10 @@ std::vector<Module> parse_modules_tsv(const std::string& text, const std::string
     deps_col.push_back(dcol);
     out.push_back(std::move(m));
   }
-  std::vector<std::string> names;
-  for (const auto& m : out)
-    names.push_back(m.name);
   for (size_t i = 0; i < out.size(); ++i)
     for (const auto& d : out[i].deps) {
       if (!index.count(d))
-        t.fail(line_of[i], deps_col[i], "deps: " + unknown_dep_message(out[i].name, d, names));
+        t.fail(line_of[i], deps_col[i], "deps: " + unknown_dep_message(out[i].name, d, module_names(out)));
       if (d == out[i].name)
         t.fail(line_of[i], deps_col[i], "deps: " + self_dep_message(d));
     }

@@ -18,7 +18,7 @@ import sys
 import tempfile
 
 import cli_check  # noqa: E402  (tests/e2e, the script's own folder)
-from cli_check import expect_error, fail  # noqa: E402
+from cli_check import expect_error, fail, fixture_obj, write  # noqa: E402
 
 KMODSIM, OBJ, E2E, CASE = sys.argv[1:5]
 
@@ -42,14 +42,7 @@ acpi:NOTHING:
 
 
 def obj(name):
-    with open(os.path.join(OBJ, f"{name}.native.o"), "rb") as f:
-        return f.read()
-
-
-def write(path, data):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb" if isinstance(data, bytes) else "w") as f:
-        f.write(data)
+    return fixture_obj(OBJ, name)
 
 
 def build_tree(d):

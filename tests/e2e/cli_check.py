@@ -1,4 +1,6 @@
-"""Helpers the e2e scripts share: run the CLI, fail with what it printed, expect a one-line error."""
+"""Helpers the e2e scripts share: run the CLI, fail with what it printed, expect a one-line error,
+write a fixture file, read a fixture object."""
+import os
 import subprocess
 import sys
 
@@ -24,3 +26,16 @@ def expect_error(p, *parts):
         if part not in lines[0]:
             fail(f"message lacks {part!r}", p)
     print("ok:", lines[0])
+
+
+def write(path, data):
+    """Writes `data` (bytes or text) to `path`, making its folders."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb" if isinstance(data, bytes) else "w") as f:
+        f.write(data)
+
+
+def fixture_obj(obj_dir, name):
+    """The bytes of a fixture module object, OBJ_DIR/NAME.native.o."""
+    with open(os.path.join(obj_dir, f"{name}.native.o"), "rb") as f:
+        return f.read()

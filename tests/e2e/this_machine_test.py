@@ -32,7 +32,7 @@ import tempfile
 import yaml
 
 import cli_check  # noqa: E402  (tests/e2e, the script's own folder)
-from cli_check import expect_error, fail  # noqa: E402
+from cli_check import expect_error, fail, fixture_obj, write  # noqa: E402
 
 KMODSIM, OBJ, E2E = sys.argv[1:4]
 REL = "6.1.0-e2e"
@@ -41,14 +41,7 @@ USB = "usb:v046DpC52Bd2101dc00dsc00dp00ic03isc01ip02in00"
 
 
 def obj(name):
-    with open(os.path.join(OBJ, f"{name}.native.o"), "rb") as f:
-        return f.read()
-
-
-def write(path, data):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb" if isinstance(data, bytes) else "w") as f:
-        f.write(data)
+    return fixture_obj(OBJ, name)
 
 
 def kmod_index(entries):
