@@ -54,10 +54,14 @@ Two sections, then a compact table; every figure also goes to --json FILE if giv
                      the output.
      bare SimGrid    scripts/bench/simgrid_queue.cpp (build/simgrid_queue, built with kmodsim): the
                      same queue written directly on SimGrid's s4u API with kmodsim's engine
-                     settings, one actor per loader and nothing else; the time of its engine run
-                     is the floor under any simulator that gives each process its own SimGrid
-                     actor, so SimPy / bare SimGrid is the most that design allows (its makespan
-                     must agree too)
+                     settings and nothing else, in two designs (the time of the engine's run):
+                     actor per loader: kmodsim's design (modprobe is an actor); the floor under
+                       any simulator that gives each process its own SimGrid actor, so SimPy /
+                       this is the most that design allows;
+                     pool (--pool): loaders as plain data, one actor per core that goes straight
+                       on with the next queued loader; the floor of giving that design up while
+                       SimGrid still advances time
+                     (both makespans must agree too)
      kmodsim sweep child  a cross-check of "sim": the wall_s that `kmodsim sweep` records for
                      a one-run sweep of the same scenario (a forked child of the process that
                      loaded the inputs: simulate + summary, fork and exit; no run folder)
@@ -419,22 +423,26 @@ def run_queue(a, tmp):
 
 
 def simgrid_floor(a, tmp, n, row):
-    """The same queue on bare SimGrid (build/simgrid_queue, next to kmodsim: one actor per loader,
-    a timed wait per CPU run, a semaphore per waiting loader, nothing else), None when that
-    program is absent: the least any simulator with one SimGrid actor per process spends."""
+    """The same queue on bare SimGrid (build/simgrid_queue, next to kmodsim), in its two designs:
+    one actor per loader (kmodsim's), and --pool (loaders as data, one actor per core). None when
+    that program is absent. Each is the least a simulator built that way spends."""
     exe = os.path.join(os.path.dirname(a.kmodsim), "simgrid_queue")
     if not os.access(exe, os.X_OK):
         return None
-    times, mk = [], None
-    for _ in range(a.repeat_queue):
-        p = subprocess.run([exe, str(n)], capture_output=True, text=True, timeout=a.timeout, check=True)
-        res = json.loads(p.stdout)
-        times.append(res["sim_s"])
-        mk = res["makespan_s"]
-    st = stats(times)
-    return {"sim_s": st, "makespan_s": mk, "rel_diff": abs(mk - row["makespan_s"]["simpy"]) / row["makespan_s"]["simpy"],
-            "simpy_over_floor": row["simpy"]["sim_s"]["median"] / st["median"],
-            "kmodsim_simulate_over_floor": row["kmodsim"]["simulate_s"]["median"] / st["median"]}
+    out = {}
+    for key, extra in (("actor", []), ("pool", ["--pool"])):
+        times, mk = [], None
+        for _ in range(a.repeat_queue):
+            p = subprocess.run([exe, str(n), *extra], capture_output=True, text=True, timeout=a.timeout, check=True)
+            res = json.loads(p.stdout)
+            times.append(res["sim_s"])
+            mk = res["makespan_s"]
+        st = stats(times)
+        out[key] = {"sim_s": st, "makespan_s": mk,
+                    "rel_diff": abs(mk - row["makespan_s"]["simpy"]) / row["makespan_s"]["simpy"],
+                    "simpy_over_floor": row["simpy"]["sim_s"]["median"] / st["median"],
+                    "kmodsim_simulate_over_floor": row["kmodsim"]["simulate_s"]["median"] / st["median"]}
+    return out
 
 
 def print_queue(rows):
@@ -466,10 +474,13 @@ def print_queue(rows):
               f"SimPy sim / kmodsim simulate (--timings) {q['sim_vs_simulate']:.2f}x")
         f = r.get("simgrid_floor")
         if f:
-            print(f"  bare SimGrid, the same queue (build/simgrid_queue): {f['sim_s']['median']:.3f} s (makespan "
-                  f"{'agrees' if f['rel_diff'] <= 1e-6 else 'MISMATCH'}): the floor under one SimGrid actor per "
-                  f"process\n    SimPy sim / bare SimGrid {f['simpy_over_floor']:.2f}x (the most that design allows); "
-                  f"kmodsim simulate / bare SimGrid {f['kmodsim_simulate_over_floor']:.2f}")
+            for key, label, what in (("actor", "actor per loader", "one SimGrid actor per process (kmodsim's design)"),
+                                     ("pool", "pool, --pool", "loaders as data, one actor per core")):
+                g = f[key]
+                print(f"  bare SimGrid, {label} (build/simgrid_queue): {g['sim_s']['median']:.3f} s (makespan "
+                      f"{'agrees' if g['rel_diff'] <= 1e-6 else 'MISMATCH'}): the floor under {what}\n"
+                      f"    SimPy sim / it {g['simpy_over_floor']:.2f}x (the most that design allows); "
+                      f"kmodsim simulate / it {g['kmodsim_simulate_over_floor']:.2f}")
     if rows:
         print("  * `kmodsim sim` is the whole run minus the whole `kmodsim validate`\n    (same loading and checks), so "
               "it includes the summary and the run folder's files; the sweep child\n    (`kmodsim sweep` wall_s of a "

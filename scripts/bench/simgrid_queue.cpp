@@ -1,9 +1,17 @@
 // The SimPy-equivalent queue of issue 12 (scripts/bench/simpy_queue.py) written directly on
 // SimGrid's s4u API, with kmodsim's engine settings (raw contexts, 64 KiB stacks, no guard page,
-// stacks from fresh mmaps) and nothing else: one actor per loader, a timed wait per CPU run, a
-// semaphore per waiting loader. Its simulation time is the floor under any simulator that gives
-// each process its own SimGrid actor, kmodsim included; scripts/bench_scale.py runs it beside
-// SimPy and kmodsim and checks that all three give the same makespan. A benchmark, not a test.
+// glibc tuned as in Sim::run so that stacks come from fresh mmaps) and nothing else. Two designs:
+//
+//   actor per loader (default): one actor per loader, a timed wait per CPU run, a semaphore per
+//     waiting loader. kmodsim's design (ARCHITECTURE.md: modprobe is an actor), so its simulation
+//     time is the floor under kmodsim and under any simulator built that way.
+//   --pool: loaders are plain data; one actor per core runs whichever loader holds that core, and
+//     goes straight on with the next queued loader when its own blocks on the lock, without a
+//     context switch. The floor of the other design, with SimGrid still advancing time: what
+//     giving up "one actor per process" would buy at most (no model code, no recorder).
+//
+// scripts/bench_scale.py runs both beside SimPy and kmodsim and checks that all give the same
+// makespan. A benchmark, not a test.
 //
 // Semantics (those of simpy_queue.py and of kmodsim's run_to_block CPU model with a handoff
 // module_mutex): N loaders start at 0 and queue for one of 8 cores (FIFO); each does T round
@@ -11,8 +19,8 @@
 // its FIFO queue and leaves its core; unlock hands the lock to the first waiter, which then
 // queues for a core again.
 //
-// Usage: simgrid_queue N [--cores 8] [--trips 10] [--work-us 100] [--lock-us 10]
-// Prints one JSON line: n, makespan_s, sim_s (wall time of the engine's run).
+// Usage: simgrid_queue N [--pool] [--cores 8] [--trips 10] [--work-us 100] [--lock-us 10]
+// Prints one JSON line: n, design, makespan_s, sim_s (wall time of the engine's run).
 #include <simgrid/s4u.hpp>
 
 #include <malloc.h>
@@ -23,6 +31,7 @@
 #include <cstdlib>
 #include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace s4u = simgrid::s4u;
@@ -73,18 +82,107 @@ struct Queue {
   }
 };
 
+
+// --pool: loaders as data, one actor per core.
+struct Loader {
+  long trips_left = 0;
+  bool holds_lock = false; // handed the lock by unlock while waiting for it
+};
+
+struct Pool {
+  std::deque<Loader*> runq;  // loaders waiting for a core
+  std::deque<Loader*> lockq; // loaders waiting for the lock
+  bool locked = false;
+  struct Core {
+    s4u::SemaphorePtr go;
+    Loader* next = nullptr;
+  };
+  std::vector<Core> cores;
+  std::deque<Core*> idle;
+  long left = 0; // loaders not yet done
+  double makespan = 0;
+
+  void ready(Loader* l) { // l may run: an idle core takes it, or it queues
+    if (idle.empty()) {
+      runq.push_back(l);
+      return;
+    }
+    Core* c = idle.front();
+    idle.pop_front();
+    c->next = l;
+    c->go->release();
+  }
+  Loader* next_for(Core& me) { // the next loader this core runs, nullptr when all are done
+    if (!runq.empty()) {
+      Loader* l = runq.front();
+      runq.pop_front();
+      return l;
+    }
+    if (left == 0)
+      return nullptr;
+    idle.push_back(&me);
+    me.go->acquire();
+    Loader* l = me.next;
+    me.next = nullptr;
+    return l;
+  }
+  void run_core(Core& me, double work_s, double lock_s) {
+    me.go = s4u::Semaphore::create(0);
+    while (Loader* l = next_for(me)) {
+      for (;;) { // l holds this core until it blocks on the lock or is done
+        if (!l->holds_lock) {
+          if (l->trips_left == 0) {
+            makespan = std::max(makespan, s4u::Engine::get_clock());
+            if (--left == 0)
+              for (Core* c : std::exchange(idle, {}))
+                c->go->release(); // their next stays nullptr: they end
+            break;
+          }
+          s4u::this_actor::sleep_for(work_s);
+          if (locked) {
+            lockq.push_back(l);
+            break; // the core goes on with the next loader
+          }
+          locked = true;
+        }
+        l->holds_lock = false;
+        s4u::this_actor::sleep_for(lock_s);
+        --l->trips_left;
+        if (lockq.empty()) {
+          locked = false;
+        } else {
+          Loader* w = lockq.front();
+          lockq.pop_front();
+          w->holds_lock = true;
+          ready(w);
+        }
+      }
+    }
+  }
+};
+
 } // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: simgrid_queue N [--cores 8] [--trips 10] [--work-us 100] [--lock-us 10]\n");
+    std::fprintf(stderr, "usage: simgrid_queue N [--pool] [--cores 8] [--trips 10] [--work-us 100] [--lock-us 10]\n");
     return 2;
   }
   const long n = std::atol(argv[1]);
   long cores = 8, trips = 10;
   double work_us = 100, lock_us = 10;
-  for (int i = 2; i + 1 < argc; i += 2) {
+  bool pool = false;
+  for (int i = 2; i < argc; i += 2) {
     const std::string k = argv[i];
+    if (k == "--pool") {
+      pool = true;
+      --i;
+      continue;
+    }
+    if (i + 1 == argc) {
+      std::fprintf(stderr, "simgrid_queue: %s needs a value\n", k.c_str());
+      return 2;
+    }
     if (k == "--cores")
       cores = std::atol(argv[i + 1]);
     else if (k == "--trips")
@@ -102,7 +200,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "simgrid_queue: need N >= 1, --cores >= 1, --trips >= 0\n");
     return 2;
   }
-  mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+  mallopt(M_MMAP_THRESHOLD, 64 * 1024); // kmodsim's three settings (sim/simulation.cpp, Sim::run)
+  mallopt(M_TOP_PAD, 32 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 64 * 1024);
   std::vector<std::string> args = {"simgrid_queue", "--cfg=contexts/factory:raw", "--cfg=contexts/stack-size:64",
                                    "--cfg=contexts/guard-size:0", "--log=xbt_cfg.thres:warning"};
   std::vector<char*> av;
@@ -115,24 +215,39 @@ int main(int argc, char** argv) {
   host->seal();
   zone->seal();
   Queue q;
-  q.free_cores = static_cast<int>(cores);
+  Pool p;
   double makespan = 0;
-  for (long i = 0; i < n; ++i)
-    s4u::Actor::create("loader", host, [&q, &makespan, trips, work_us, lock_us] {
-      auto me = s4u::Semaphore::create(0);
-      q.get_core(me.get());
-      for (long t = 0; t < trips; ++t) {
-        s4u::this_actor::sleep_for(work_us * 1e-6);
-        q.lock(me.get());
-        s4u::this_actor::sleep_for(lock_us * 1e-6);
-        q.unlock();
-      }
-      q.put_core();
-      makespan = std::max(makespan, s4u::Engine::get_clock());
-    });
+  if (pool) {
+    p.cores.resize(static_cast<size_t>(cores));
+    p.left = n;
+    static std::vector<Loader> loaders; // outlives the engine's actors
+    loaders.assign(static_cast<size_t>(n), Loader{trips, false});
+    for (auto& l : loaders)
+      p.runq.push_back(&l);
+    for (auto& c : p.cores)
+      s4u::Actor::create("core", host, [&p, &c, work_us, lock_us] { p.run_core(c, work_us * 1e-6, lock_us * 1e-6); });
+  } else {
+    q.free_cores = static_cast<int>(cores);
+    for (long i = 0; i < n; ++i)
+      s4u::Actor::create("loader", host, [&q, &makespan, trips, work_us, lock_us] {
+        auto me = s4u::Semaphore::create(0);
+        q.get_core(me.get());
+        for (long t = 0; t < trips; ++t) {
+          s4u::this_actor::sleep_for(work_us * 1e-6);
+          q.lock(me.get());
+          s4u::this_actor::sleep_for(lock_us * 1e-6);
+          q.unlock();
+        }
+        q.put_core();
+        makespan = std::max(makespan, s4u::Engine::get_clock());
+      });
+  }
   const auto t0 = std::chrono::steady_clock::now();
   e.run();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("{\"n\": %ld, \"makespan_s\": %.17g, \"sim_s\": %.6f}\n", n, makespan, s);
+  if (pool)
+    makespan = p.makespan;
+  std::printf("{\"n\": %ld, \"design\": \"%s\", \"makespan_s\": %.17g, \"sim_s\": %.6f}\n", n,
+              pool ? "pool" : "actor per loader", makespan, s);
   return 0;
 }
