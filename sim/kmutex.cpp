@@ -40,6 +40,11 @@ void KMutex::wake_cpu(Task& t, bool holding) {
 
 std::string KMutex::owner_name() const { return owner_ ? rec_.tasks[owner_->id].name : std::string("nobody"); }
 
+std::string KMutex::describe(const Proc& waiter) const {
+  const bool spin = waiter.id < spinning_.size() && spinning_[waiter.id];
+  return name_ + (spin ? " (spinning, held by " : " (held by ") + owner_name() + ")";
+}
+
 void KMutex::acquired(Task& t, double t0, double at) {
   LoadRecord* load = load_of(t);
   owner_ = &t;
@@ -91,19 +96,19 @@ void KMutex::lock_handoff(Task& t, double t0) {
   waiters_.push_back(&t); // unlock() makes the head the owner and releases its t.wake once
   spinning_[t.id] = spin;
   if (spin) {
-    t.waiting_for = name_ + " (spinning, held by " + owner_name() + ")";
+    t.waiting_on = this;
     cpu_.spin_begin(t); // a simcall: the hand-over may already happen here; the token waits
     t.wake()->acquire();
     cpu_.spin_end(t);
     if (holding)
       stats_.waited_holding_primary_s += clock() - t0;
   } else {
-    t.waiting_for = name_ + " (held by " + owner_name() + ")";
+    t.waiting_on = this;
     cpu_.block(t);
     rec_.set_state(t.id, State::lock_wait, t0, t.core, t.module, t.step);
     t.wake()->acquire(); // at the hand-over plus the wake-up latency (unlock: post_at)
   }
-  t.waiting_for.clear();
+  t.waiting_on = nullptr;
   // unlock() already made us the owner at granted_at_
   if (primary_)
     t.holds_lock = true;
@@ -144,7 +149,7 @@ void KMutex::lock_steal(Task& t, double t0) {
   waiters_.push_back(&t); // keeps its place until it gets the lock
   spinning_[t.id] = spin;
   if (spin) { // spin on our CPU until the lock is free (the 2.6.30 spinner)
-    t.waiting_for = name_ + " (spinning, held by " + owner_name() + ")";
+    t.waiting_on = this;
     woken_[t.id] = 0;
     cpu_.spin_begin(t);
     while (owner_ != nullptr) {
@@ -161,7 +166,7 @@ void KMutex::lock_steal(Task& t, double t0) {
     return;
   }
   while (true) {
-    t.waiting_for = name_ + " (held by " + owner_name() + ")";
+    t.waiting_on = this;
     woken_[t.id] = 0;
     waiting_since_[t.id] = clock();
     cpu_.block(t);
@@ -181,7 +186,7 @@ void KMutex::lock_steal(Task& t, double t0) {
 /// Stealing discipline: the lock is free; take it and leave the queue, in one atomic step.
 void KMutex::take(Task& t, double t0) {
   waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &t));
-  t.waiting_for.clear();
+  t.waiting_on = nullptr;
   acquired(t, t0, clock());
   contended_wait(clock() - t0);
   handed_over(t);

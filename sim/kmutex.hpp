@@ -38,7 +38,7 @@ struct LockStats {
   double waited_holding_primary_s = 0;
 };
 
-class KMutex {
+class KMutex : public WaitTarget {
 public:
   /// `primary`: module_mutex, whose owner is Proc::holds_lock and whose figures go to the
   /// loads' records, the trace's hand-overs and lock_stat; `name` for deadlock reports.
@@ -48,6 +48,8 @@ public:
   void unlock(Task& t);
   const LockStats& stats() const { return stats_; }
   const Task* owner() const { return owner_; }
+  /// "module_mutex (held by modprobe-3)", "(spinning, held by ...)": for deadlock reports.
+  std::string describe(const Proc& waiter) const override;
 
 private:
   void lock_handoff(Task& t, double t0);

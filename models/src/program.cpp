@@ -110,7 +110,7 @@ std::string BootProgram::unfinished() const {
         stuck += "\n  " + rec_.tasks[t->id].name;
         if (t->module)
           stuck += " (loading " + w_.modules[t->module - 1].name + ", step " + rec_.step_names[t->step] + ")";
-        stuck += " waits on " + (t->waiting_for.empty() ? std::string("a CPU or an event") : t->waiting_for);
+        stuck += " waits on " + t->waits_on();
       }
     }
   if (n == 0)

@@ -32,6 +32,15 @@ public:
 
 enum class Mode { user, kernel };
 
+struct Proc;
+
+/// Something a process can block on whose description changes while it waits (a lock: its
+/// owner). Described only when a deadlock report is written, so that a wait builds no text.
+struct WaitTarget {
+  virtual ~WaitTarget() = default;
+  virtual std::string describe(const Proc& waiter) const = 0;
+};
+
 /// One process of the boot (udevd or a modprobe) as the program sees it; a platform derives
 /// its own process type from it.
 struct Proc {
@@ -42,7 +51,14 @@ struct Proc {
   std::uint32_t module = 0; ///< recorder module id (index + 1) being loaded, 0 = none
   std::uint32_t step = 0;   ///< recorder step id
   long load = -1;           ///< index of the current LoadRecord, -1 = none
-  std::string waiting_for;  ///< for deadlock reports
+  std::string waiting_for;  ///< for deadlock reports (a fixed text)
+  const WaitTarget* waiting_on = nullptr; ///< for deadlock reports, instead of waiting_for
+  /// What this process waits on, as a deadlock report says it.
+  std::string waits_on() const {
+    if (waiting_on)
+      return waiting_on->describe(*this);
+    return waiting_for.empty() ? std::string("a CPU or an event") : waiting_for;
+  }
   bool finished = false;
 };
 
