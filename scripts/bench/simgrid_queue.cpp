@@ -216,11 +216,11 @@ int main(int argc, char** argv) {
   zone->seal();
   Queue q;
   Pool p;
+  std::vector<Loader> loaders; // --pool: the loaders the cores run
   double makespan = 0;
   if (pool) {
     p.cores.resize(static_cast<size_t>(cores));
     p.left = n;
-    static std::vector<Loader> loaders; // outlives the engine's actors
     loaders.assign(static_cast<size_t>(n), Loader{trips, false});
     for (auto& l : loaders)
       p.runq.push_back(&l);
