@@ -39,9 +39,14 @@ namespace {
 constexpr const char* kJournal = "sweep.journal";
 
 /// What identifies a spec's results: its scenario and points, not its replications (adding
-/// replications reuses the earlier runs).
+/// replications reuses the earlier runs). The scenario by its canonical absolute path: the same
+/// spec named from another folder, or absolutely (as the executors' shards are), is the same.
 std::string spec_key(const SweepSpec& s, const std::vector<SweepPoint>& pts) {
-  std::string k = s.scenario + "\n" + std::to_string(s.seed) + "\n";
+  std::error_code ec;
+  fs::path scenario = fs::weakly_canonical(fs::absolute(s.scenario), ec);
+  if (ec)
+    scenario = fs::absolute(s.scenario).lexically_normal();
+  std::string k = scenario.string() + "\n" + std::to_string(s.seed) + "\n";
   for (const auto& p : pts) {
     for (const auto& o : p.sets)
       k += o.path + "=" + o.value + ";";

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """kmodsim sweep --shard I/N on three shards, merged by --collect, and the same spec through
 GNU parallel (--executor parallel), equal one local sweep (rows and intervals; wall times
-aside); a missing or a doubled shard is refused.
+aside); a missing or a doubled shard is refused. A spec named by a relative path, whose scenario
+is relative too, runs through the executor and resumes under another spelling of its path (the
+shards get its absolute path: the spec's identity must not depend on the spelling).
 
 sweep_shards.py KMODSIM REPO
 """
@@ -31,8 +33,8 @@ seed: 11
 """
 
 
-def sweep(*args):
-    return subprocess.run([KMODSIM, "sweep", *args], capture_output=True, text=True)
+def sweep(*args, cwd=None):
+    return subprocess.run([KMODSIM, "sweep", *args], capture_output=True, text=True, cwd=cwd)
 
 
 def rows(path):
@@ -83,6 +85,19 @@ def main():
             ok = False
         elif not os.path.exists(f"{t}/par/parallel.joblog"):
             print("FAIL: no joblog")
+            ok = False
+        # a relative spec path and a relative scenario (the shipped experiments' form)
+        rel = os.path.relpath(os.path.join(REPO, "configs/scenarios/desktop-2009.yaml"), t)
+        open(os.path.join(t, "rel.yaml"), "w").write(
+            f"schema_version: 1\nname: rel\nscenario: {rel}\ngrid:\n  machine.cores: [1, 2]\n"
+            "  outputs.timeline: [false]\nreplications: 1\nseed: 3\n")
+        p = sweep("rel.yaml", "--out", "relpar", "--executor", "parallel", "--shards", "2", cwd=t)
+        if p.returncode != 0:
+            print("FAIL: --executor parallel with a relative spec path:", p.stderr)
+            ok = False
+        p = sweep(os.path.join(t, "rel.yaml"), "--out", os.path.join(t, "relpar"), "--resume")
+        if p.returncode != 0 or "2 reused" not in p.stdout + p.stderr:
+            print("FAIL: --resume under the spec's absolute path:", p.stdout, p.stderr)
             ok = False
         p = sweep(spec, "--shard", "4/3")
         if p.returncode != 2:
