@@ -117,7 +117,7 @@ void RunQueueCpu::release(Task& t) {
 }
 
 void RunQueueCpu::yield(Task& t) {
-  XBT_DEBUG("task %u yields core %d (%zu queued)", t.id, t.core, runq_.size());
+  XBT_VERB("task %u yields core %d (%zu queued)", t.id, t.core, runq_.size());
   release(t);
   acquire(t, true);
 }

@@ -177,7 +177,7 @@ void KMutex::lock_steal(Task& t, double t0) {
     wake_cpu(t, holding);
     if (owner_ == nullptr)
       break; // retry succeeds
-    XBT_DEBUG("%s: woken but %s was taken by %s; sleeps again", rec_.tasks[t.id].name.c_str(), name_.c_str(),
+    XBT_VERB("%s: woken but %s was taken by %s; sleeps again", rec_.tasks[t.id].name.c_str(), name_.c_str(),
               owner_name().c_str());
   }
   take(t, t0);

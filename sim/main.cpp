@@ -3,6 +3,7 @@
 #include "cmd_replay.hpp"
 #include "cmd_trace_import.hpp"
 #include "cmd_sweep.hpp"
+#include "engine_options.hpp"
 #include "output.hpp"
 #include "replay.hpp"
 #include "simulation.hpp"
@@ -44,6 +45,17 @@ int cmd_run(const std::string& scenario, const std::vector<std::string>& sets, c
             const std::vector<std::string>& cfgs, double max_sim_time, std::int64_t max_steps, bool timings) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
+  sim::SimOptions opt; // usage errors first: nothing loaded, no folder made
+  for (const auto& l : logs) { // SimGrid would abort on a bad one
+    if (std::string e = sim::check_log_setting(l); !e.empty())
+      throw CLI::ValidationError("--log", e);
+    opt.engine_args.push_back("--log=" + l);
+  }
+  for (const auto& c : cfgs) {
+    if (std::string e = sim::check_cfg_setting(c); !e.empty())
+      throw CLI::ValidationError("--cfg", e);
+    opt.engine_args.push_back("--cfg=" + c);
+  }
   auto overrides = parse_overrides(sets);
   if (!seed.empty())
     overrides.push_back({"seed", seed});
@@ -53,15 +65,6 @@ int cmd_run(const std::string& scenario, const std::vector<std::string>& sets, c
   if (out_dir.empty())
     out_dir = (fs::path("results") / s.name).string();
   sim::prepare_output_dir(out_dir); // before the run: a refused folder costs nothing
-  sim::SimOptions opt;
-  for (const auto& l : logs)
-    opt.engine_args.push_back("--log=" + l);
-  for (const auto& c : cfgs) // kmodsim's models and its use of SimGrid's timers share state between actors
-    if (c.rfind("contexts/nthreads:", 0) == 0 && c != "contexts/nthreads:1")
-      throw CLI::ValidationError("--cfg", c + ": kmodsim runs its actors one at a time (its CPU, lock and disk "
-                                               "models share state between them); only contexts/nthreads:1");
-  for (const auto& c : cfgs)
-    opt.engine_args.push_back("--cfg=" + c);
   opt.max_sim_time_s = max_sim_time;
   opt.max_steps = max_steps;
   const auto t1 = Clock::now();

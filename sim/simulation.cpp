@@ -86,8 +86,8 @@ public:
       ++free_slots_;
     }
   }
-  bool debug_enabled() override { return XBT_LOG_ISENABLED(actors, xbt_log_priority_debug); }
-  void debug(const std::string& msg) override { XBT_DEBUG("%s", msg.c_str()); }
+  bool debug_enabled() override { return XBT_LOG_ISENABLED(actors, xbt_log_priority_verbose); }
+  void debug(const std::string& msg) override { XBT_VERB("%s", msg.c_str()); }
 
 private:
   static Task& task(Proc& p) { return static_cast<Task&>(p); } // this platform makes only Tasks
@@ -214,6 +214,14 @@ void Sim::run() {
   mallopt(M_TOP_PAD, 32 * 1024);
   mallopt(M_TRIM_THRESHOLD, 64 * 1024);
 #endif
+  // threads have no stacks of ours to size: SimGrid would warn that it ignores the settings
+  if (std::find(engine_args.begin(), engine_args.end(), "--cfg=contexts/factory:thread") != engine_args.end())
+    args.erase(std::remove_if(args.begin(), args.end(),
+                              [](const std::string& a) {
+                                return a.rfind("--cfg=contexts/stack-size:", 0) == 0 ||
+                                       a.rfind("--cfg=contexts/guard-size:", 0) == 0;
+                              }),
+               args.end());
   args.insert(args.end(), engine_args.begin(), engine_args.end());
   std::vector<char*> argv;
   for (auto& a : args)
@@ -244,7 +252,7 @@ void Sim::run() {
   if (!error_.empty())
     throw SimulationError(error_);
   if (deadlock)
-    XBT_DEBUG("SimGrid reported a deadlock");
+    XBT_VERB("SimGrid reported a deadlock");
   if (const std::string stuck = prog.unfinished(); !stuck.empty())
     throw SimulationError("simulation ended with " + stuck);
   const double chain = tally(res_, prog);
