@@ -56,9 +56,10 @@ bench: build
 	/usr/bin/python3 scripts/bench_scale.py $(BUILD)/kmodsim --no-queue
 
 # The capacity what-ifs (README "What-if findings"): 1,008 runs, ~1 min on 2 cores; a second
-# call reuses the finished runs (delete results/capacity to run them again).
+# call reuses the finished runs (delete results/capacity to run them again), or starts over when the
+# configuration files changed since (--force).
 capacity: build
-	$(BUILD)/kmodsim sweep experiments/capacity.yaml --out $(RESULTS)/capacity --resume --quiet-progress
+	$(BUILD)/kmodsim sweep experiments/capacity.yaml --out $(RESULTS)/capacity --resume --force --quiet-progress
 	$(PYTHON) analysis/plot_capacity.py $(RESULTS)/capacity/runs.csv --at 2,64,1024,2048
 
 # Simulated against real threads on real cores (README "How far to trust it"); not a test.

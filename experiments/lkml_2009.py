@@ -36,7 +36,7 @@ ORDERS = 8  # uevent orders; no per-load noise: a change of the speedup is the i
 def sweep(kmodsim, spec, out, jobs):
     cmd = [kmodsim, "sweep", spec, "--out", out, "-j", str(jobs)]
     if os.path.exists(os.path.join(out, "sweep.journal")):
-        cmd.append("--resume")
+        cmd += ["--resume", "--force"]  # reuse finished runs; start over if the configs changed
     print("$ " + " ".join(cmd), file=sys.stderr)
     p = subprocess.run(cmd)
     if p.returncode != 0:

@@ -32,7 +32,7 @@ def main():
     sim = os.path.join(a.out, "sim")
     cmd = [a.kmodsim, "sweep", SPEC, "--out", sim, "-j", str(max(1, os.cpu_count() or 1))]
     if os.path.exists(os.path.join(sim, "sweep.journal")):
-        cmd.append("--resume")
+        cmd += ["--resume", "--force"]  # reuse finished runs; start over if the configs changed
     print("$ " + " ".join(cmd), file=sys.stderr)
     if subprocess.run(cmd).returncode != 0:
         sys.exit("error: the simulation sweep failed")

@@ -8,7 +8,9 @@ kmodsim=${1:-build/kmodsim}
 out=${2:-results/flagship}
 py=/usr/bin/python3
 here=$(cd "$(dirname "$0")/.." && pwd)
-"$kmodsim" sweep "$here/experiments/flagship-2009.yaml" --out "$out" --resume
+# --resume reuses the finished runs of an earlier call; --force starts over when they came from
+# other configuration files (edited since, or another kmodsim's), instead of mixing them
+"$kmodsim" sweep "$here/experiments/flagship-2009.yaml" --out "$out" --resume --force
 "$py" "$here/analysis/plot_sweep.py" "$out/runs.csv" -o "$out"
 # A closer look at the default point (2 cores, time_slice): Gantt, lock and state plots.
 for k in linux-2.6.28 linux-2.6.29-rusty; do

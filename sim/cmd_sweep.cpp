@@ -41,18 +41,20 @@ constexpr const char* kJournal = "sweep.journal";
 /// What identifies a spec's results: its scenario and points, not its replications (adding
 /// replications reuses the earlier runs). The scenario by its canonical absolute path: the same
 /// spec named from another folder, or absolutely (as the executors' shards are), is the same.
-std::string spec_key(const SweepSpec& s, const std::vector<SweepPoint>& pts) {
+/// Each point's resolved configuration is part of it: a configuration file edited since the
+/// first runs makes another spec, whose results must not be mixed with theirs.
+std::string spec_key(const SweepSpec& s, const std::vector<SweepPoint>& pts, const std::vector<Scenario>& resolved) {
   std::error_code ec;
   fs::path scenario = fs::weakly_canonical(fs::absolute(s.scenario), ec);
   if (ec)
     scenario = fs::absolute(s.scenario).lexically_normal();
   std::string k = scenario.string() + "\n" + std::to_string(s.seed) + "\n";
-  for (const auto& p : pts) {
-    for (const auto& o : p.sets)
+  for (size_t i = 0; i < pts.size(); ++i) {
+    for (const auto& o : pts[i].sets)
       k += o.path + "=" + o.value + ";";
-    for (const auto& c : p.columns)
+    for (const auto& c : pts[i].columns)
       k += c + "|";
-    k += "\n";
+    k += sim::sha256_hex(to_yaml(resolved[i])) + "\n";
   }
   return sim::sha256_hex(k);
 }
@@ -235,7 +237,7 @@ int collect(const SweepArgs& a, const SweepSpec& s, const std::vector<SweepPoint
     std::string k;
     auto part = read_journal(j, k);
     if (k != key)
-      throw OutputError(d + ": holds the results of another spec (or other points) than " + a.spec);
+      throw OutputError(d + ": holds the results of another spec (other points, or configuration files changed) than " + a.spec);
     for (auto& [id, line] : part)
       if (!done.emplace(id, line).second)
         throw OutputError(d + ": run " + id + " is also in another of the folders collected");
@@ -420,7 +422,7 @@ int cmd_sweep(const SweepArgs& a) {
     return 0;
   }
   const fs::path dir = a.out.empty() ? fs::path("results") / s.name : fs::path(a.out);
-  const std::string key = spec_key(s, pts);
+  const std::string key = spec_key(s, pts, resolved);
   if (!a.collect.empty())
     return collect(a, s, pts, runs, key, dir);
 
@@ -434,9 +436,13 @@ int cmd_sweep(const SweepArgs& a) {
     std::string old;
     done = read_journal(journal, old);
     if (old != key && !a.force)
-      throw OutputError(dir.string() + ": holds the results of another spec (or other points); use another --out, "
-                                       "or --force to replace them");
+      throw OutputError(dir.string() + ": holds the results of another spec (other points, or configuration files "
+                                       "changed since its runs); use another --out, or --force to discard its " +
+                        std::to_string(done.size()) + " finished runs and start again");
     if (old != key) {
+      std::cerr << fmt::format("note: {}: held {} runs of another spec (other points, or configuration files changed "
+                               "since); --force discards them\n",
+                               dir.string(), done.size());
       done.clear();
       fs::remove(journal);
     } else if (!a.resume) {

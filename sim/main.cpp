@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <thread>
 #include <filesystem>
@@ -387,7 +388,8 @@ int main(int argc, char** argv) {
   sweep->add_flag("--force", sa.force, "replace the results of another spec in the folder");
   sweep->add_flag("--keep-runs", sa.keep_runs, "also keep every run's folder under runs/");
   std::string shard;
-  sweep->add_option("--shard", shard, "I/N: run only the I-th of N deterministic slices (merge with --collect)");
+  auto* shard_opt =
+      sweep->add_option("--shard", shard, "I/N: run only the I-th of N deterministic slices (merge with --collect)");
   sweep->add_option("--collect", sa.collect, "merge these shard folders (same spec) into --out; runs nothing");
   sweep->add_option("--executor", sa.executor,
                     "local (forked children), parallel (GNU parallel over shards) or slurm (an sbatch array)")
@@ -435,16 +437,14 @@ int main(int argc, char** argv) {
     if (*imp)
       return cmd_import(ia);
     if (*sweep) {
-      if (!shard.empty()) {
+      if (shard_opt->count() > 0) { // I/N, two whole numbers and nothing else
+        const auto whole = [](const std::string& t) {
+          return !t.empty() && t.size() <= 9 && std::all_of(t.begin(), t.end(), [](unsigned char c) { return std::isdigit(c); });
+        };
         const auto slash = shard.find('/');
-        try {
-          sa.shard_i = std::stoi(shard.substr(0, slash));
-          sa.shard_n = std::stoi(shard.substr(slash + 1));
-        } catch (const std::exception&) {
-          sa.shard_n = 0;
-        }
-        if (slash == std::string::npos || sa.shard_n < 1 || sa.shard_i < 1 || sa.shard_i > sa.shard_n)
-          throw CLI::ValidationError("--shard", shard + ": expected I/N with 1 <= I <= N");
+        const std::string i = shard.substr(0, slash), n = slash == std::string::npos ? "" : shard.substr(slash + 1);
+        if (!whole(i) || !whole(n) || (sa.shard_i = std::stoi(i)) < 1 || (sa.shard_n = std::stoi(n)) < sa.shard_i)
+          throw CLI::ValidationError("--shard", "'" + shard + "': expected I/N, two whole numbers with 1 <= I <= N");
       }
       return cmd_sweep(sa);
     }

@@ -232,16 +232,29 @@ SweepSpec load_sweep_spec(const std::string& path) {
       if (std::find(seen.begin(), seen.end(), o.path) != seen.end())
         r.child("cases").at(i).child("set").child(o.path).fail("the key path '" + o.path +
                                                                "' is also an axis; a case sets keys no axis sets");
+  // every run's seed is drawn from the spec's seed and its replication (expand_runs), after the
+  // point's keys are set: a seed set by the point would be overridden, silently
+  const auto not_seed = [](const std::string& key, const Reader& at) {
+    if (key == "seed")
+      at.fail("a run's seed comes from the spec's seed and its replication; set the spec's own 'seed' key (or "
+              "'replications') instead");
+  };
   for (const char* d : {"grid", "zip"})
     if (r.has(d))
-      for (const auto& key : r.child(d).keys())
+      for (const auto& key : r.child(d).keys()) {
+        not_seed(key, r.child(d).child(key));
         note_where(s, key, r.child(d).child(key));
+      }
   for (size_t i = 0; i < s.cases.size(); ++i)
-    for (const auto& o : s.cases[i].sets)
+    for (const auto& o : s.cases[i].sets) {
+      not_seed(o.path, r.child("cases").at(i).child("set").child(o.path));
       note_where(s, o.path, r.child("cases").at(i).child("set").child(o.path));
+    }
   if (!s.sampler.empty())
-    for (const auto& ax : s.sampled)
+    for (const auto& ax : s.sampled) {
+      not_seed(ax.key, r.child(s.sampler).child("axes").child(ax.key));
       note_where(s, ax.key, r.child(s.sampler).child("axes").child(ax.key));
+    }
   return s;
 }
 

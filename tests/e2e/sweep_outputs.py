@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """kmodsim sweep outputs: points.csv intervals recomputed from runs.csv (Student t), a failed run
 recorded with its exit status and error while the sweep goes on, another spec's folder refused
-unless --force, and more replications reusing the earlier runs.
+unless --force, more replications reusing the earlier runs, and a resume refused once a
+configuration file the runs used has changed (its runs would mix two configurations).
 
 sweep_outputs.py KMODSIM E2E_DIR
 """
 import csv
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -72,6 +74,24 @@ seed: 9
         p = sweep(spec, out, "--force")
         if p.returncode != 0 or len(list(csv.DictReader(open(os.path.join(out, "runs.csv"))))) != 2:
             print("FAIL: --force did not replace the results:", p.stderr)
+            ok = False
+        # a configuration file changed between the runs and the resume: refused (the old runs were
+        # reused, and averaged with the new ones, before)
+        cfg = os.path.join(tmp, "cfg")
+        shutil.copytree(os.path.join(E2E, "configs"), cfg)
+        open(spec, "w").write(f"schema_version: 1\nname: changed\nscenario: {cfg}/base.yaml\n"
+                              "grid:\n  machine.cores: [1, 2]\nreplications: 1\nseed: 9\n")
+        out2 = os.path.join(tmp, "o2")
+        p = sweep(spec, out2)
+        machine = os.path.join(cfg, "machine.yaml")
+        text = open(machine).read()
+        if p.returncode != 0 or "speed: 1.0" not in text:
+            print("FAIL: the sweep of the copied configs:", p.returncode, p.stderr, text)
+            return 1
+        open(machine, "w").write(text.replace("speed: 1.0", "speed: 0.5"))
+        p = sweep(spec, out2, "--resume")
+        if p.returncode != 1 or "configuration files changed" not in p.stderr:
+            print("FAIL: a resume after a configuration file changed was not refused:", p.returncode, p.stdout, p.stderr)
             ok = False
     print("ok" if ok else "FAILED")
     return 0 if ok else 1

@@ -99,10 +99,11 @@ def main():
         if p.returncode != 0 or "2 reused" not in p.stdout + p.stderr:
             print("FAIL: --resume under the spec's absolute path:", p.stdout, p.stderr)
             ok = False
-        p = sweep(spec, "--shard", "4/3")
-        if p.returncode != 2:
-            print("FAIL: --shard 4/3 was accepted")
-            ok = False
+        for bad in ("4/3", "", "1/2/3", "1/2x"):  # '' ran the whole sweep, 1/2/3 ran shard 1/2
+            p = sweep(spec, "--shard", bad, "--dry-run")
+            if p.returncode != 2 or "expected I/N" not in p.stderr:
+                print(f"FAIL: --shard {bad!r} was accepted:", p.returncode, p.stderr)
+                ok = False
     print("ok" if ok else "FAILED")
     return 0 if ok else 1
 
