@@ -23,6 +23,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
 #include <chrono>
 #include <thread>
 #include <filesystem>
@@ -33,6 +36,19 @@ namespace fs = std::filesystem;
 using namespace kmodsim;
 
 namespace {
+
+/// A number in [lo, hi]: CLI::Range lets NaN through (every comparison with it is false).
+CLI::Validator finite_in(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& v) {
+        char* end = nullptr;
+        const double x = std::strtod(v.c_str(), &end);
+        if (end == v.c_str() || *end != '\0' || !std::isfinite(x) || x < lo || x > hi)
+          return fmt::format("'{}' is not a number in [{:g}, {:g}]", v, lo, hi);
+        return std::string();
+      },
+      fmt::format("FLOAT in [{:g}, {:g}]", lo, hi));
+}
 
 std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {
   std::vector<Override> out;
@@ -272,7 +288,7 @@ int cmd_import(const ImportArgs& a) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+static int kmodsim_main(int argc, char** argv) {
   CLI::App app{"kmodsim: a discrete-event simulator of Linux boot-time kernel module loading (SimGrid)"};
   app.set_version_flag("--version", std::string("kmodsim ") + KMODSIM_VERSION);
   app.require_subcommand(1);
@@ -296,7 +312,7 @@ int main(int argc, char** argv) {
   run->add_option("--cfg", cfgs, "SimGrid configuration item, e.g. contexts/factory:thread (repeatable)");
   run->add_option("--max-sim-time", max_sim_time,
                   "end a run whose simulated clock passes this many seconds (exit 1; default 3600)")
-      ->check(CLI::Range(1e-6, 1e9));
+      ->check(finite_in(1e-6, 1e9));
   run->add_option("--max-steps", max_steps, "end a run after this many step repetitions (exit 1; default 1e9)")
       ->check(CLI::Range(static_cast<std::int64_t>(1), static_cast<std::int64_t>(1) << 50));
 
@@ -312,7 +328,7 @@ int main(int argc, char** argv) {
   rep->add_flag("--json", ra.json, "print summary.json on stdout");
   rep->add_flag("-q,--quiet", ra.quiet, "print nothing on success");
   rep->add_option("--max-sim-time", ra.max_time_s, "end a replay that runs longer than this many seconds (exit 1)")
-      ->check(CLI::Range(1e-3, 1e6));
+      ->check(finite_in(1e-3, 1e6));
 
   TraceImportArgs ti;
   auto* timp = app.add_subcommand("trace-import", "a real boot's initcall_debug dmesg / lock_stat as a run folder");
@@ -481,4 +497,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+/// Standard output carries results (config, graph --dot, --json, --dry-run, analytic): a write
+/// that failed (a full disk) is an error, not a success with a truncated output.
+int main(int argc, char** argv) {
+  const int code = kmodsim_main(argc, argv);
+  errno = 0;
+  std::cout.flush();
+  if ((!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout)) && code == 0) {
+    std::cerr << "error: standard output: write failed" << (errno ? std::string(": ") + std::strerror(errno) : "")
+              << "\n";
+    return 1;
+  }
+  return code;
 }
