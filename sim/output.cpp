@@ -212,6 +212,10 @@ void prepare_output_dir(const std::string& dir_s) {
     m.write("a kmodsim run folder: kmodsim may rewrite its outputs here; summary.json is written last\n");
     m.commit();
   }
+  // summary.json marks a complete run: an earlier run's goes before this one starts, so one
+  // that fails (the time guard, a deadlock) leaves no folder that looks complete
+  remove_output(dir / "summary.json");
+  fsync_dir(dir.string());
 }
 
 void write_outputs(const std::string& dir_s, const Scenario& s, const std::string& config_yaml, const Results& r,

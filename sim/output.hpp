@@ -32,7 +32,8 @@ std::string human_summary(const nlohmann::ordered_json& summary);
 
 /// Accepts an empty folder, one carrying kmodsim's marker (.kmodsim-run), or one holding only
 /// kmodsim's own temporary files; refuses anything else (nothing a user wrote is overwritten).
-/// Creates the folder and its marker. Throws OutputError.
+/// Creates the folder and its marker, and removes an earlier run's summary.json (the mark of a
+/// complete run) before this one starts. Throws OutputError.
 void prepare_output_dir(const std::string& dir);
 /// Writes config.yaml (`config_yaml`, the resolved scenario), modules.csv, timeline.csv (if
 /// enabled) and, last, summary.json into `dir`: summary.json is removed first and renamed into
