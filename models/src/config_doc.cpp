@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <iomanip>
 #include <set>
 #include <sstream>
 
@@ -474,8 +476,13 @@ void Reader::fail_unknown(const std::string& value, const std::vector<std::strin
 }
 
 std::string Reader::fmt_num(double v) {
+  // 6 significant digits, unless that rounds: 100000001 is not "1e+08", the bound it exceeds
   std::ostringstream os;
   os << v;
+  if (std::isfinite(v) && std::strtod(os.str().c_str(), nullptr) != v) {
+    os.str("");
+    os << std::setprecision(15) << v;
+  }
   return os.str();
 }
 

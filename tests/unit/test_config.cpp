@@ -100,6 +100,12 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"cycle.yaml", "dependency cycle: a -> c -> b -> a"},
                       BadCase{"zero-cores.yaml", "machine.cores: must be >= 1, got 0"}));
 
+TEST(Config, RangeErrorsDoNotRoundTheValueOntoTheBound) {
+  // 6 significant digits made 100000001 "1e+08", the very bound it exceeds
+  const std::string e = error_of(cfg("base.yaml"), {parse_override("workload.modules.0.init.cpu_us=100000001")});
+  EXPECT_NE(e.find("100000001 is outside the plausible range [0, 1e+08]"), std::string::npos) << e;
+}
+
 TEST(Config, OverrideErrorsNameTheOverride) {
   EXPECT_NE(error_of(cfg("base.yaml"), {parse_override("machine.cores=0")}).find("--set machine.cores=0"),
             std::string::npos);
