@@ -50,6 +50,18 @@ CLI::Validator finite_in(double lo, double hi) {
       fmt::format("FLOAT in [{:g}, {:g}]", lo, hi));
 }
 
+/// A path option given empty: "" would mean the default folder (or the current one), silently.
+const CLI::Validator kNonEmpty([](std::string& v) { return v.empty() ? std::string("an empty path") : std::string(); },
+                               "PATH");
+/// A seed: a whole number (the config's seed key reads it), never "" (which meant "the file's").
+const CLI::Validator kSeed(
+    [](std::string& v) {
+      return !v.empty() && v.size() <= 19 && std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); })
+                 ? std::string()
+                 : "'" + v + "' is not a seed (a whole number >= 0)";
+    },
+    "N");
+
 std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {
   std::vector<Override> out;
   for (const auto& s : sets)
@@ -302,8 +314,8 @@ static int kmodsim_main(int argc, char** argv) {
   std::int64_t max_steps = 1000000000;
   run->add_option("scenario", scenario, "scenario YAML file")->required();
   run->add_option("--set", sets, "override a config field: key.path=value (repeatable)");
-  run->add_option("--seed", seed, "random seed (same as --set seed=N)");
-  run->add_option("--out", out_dir, "output folder (default results/<scenario name>/)");
+  run->add_option("--seed", seed, "random seed (same as --set seed=N)")->check(kSeed);
+  run->add_option("--out", out_dir, "output folder (default results/<scenario name>/)")->check(kNonEmpty);
   run->add_flag("--json", json, "print summary.json on stdout instead of the human summary");
   run->add_flag("--trace", trace, "also write trace.json (Perfetto), dmesg.txt (initcall_debug), lock_stat.txt");
   run->add_flag("-q,--quiet", quiet, "print nothing on success");
@@ -321,9 +333,9 @@ static int kmodsim_main(int argc, char** argv) {
   auto* rep = app.add_subcommand("replay", "run the scenario on real threads and cores (validation); same outputs");
   rep->add_option("scenario", ra.scenario, "scenario YAML file")->required();
   rep->add_option("--set", ra_sets, "override a config field: key.path=value (repeatable)");
-  rep->add_option("--seed", ra.seed, "random seed (same as --set seed=N)");
+  rep->add_option("--seed", ra.seed, "random seed (same as --set seed=N)")->check(kSeed);
   rep->add_option("--cores", ra.cores, "real cores to pin to (same as --set machine.cores=C)")->check(CLI::Range(1, 4096));
-  rep->add_option("--out", ra.out, "output folder (default results/<scenario name>-replay/)");
+  rep->add_option("--out", ra.out, "output folder (default results/<scenario name>-replay/)")->check(kNonEmpty);
   rep->add_flag("--compare", ra.compare, "also simulate the scenario and print both side by side");
   rep->add_flag("--json", ra.json, "print summary.json on stdout");
   rep->add_flag("-q,--quiet", ra.quiet, "print nothing on success");
@@ -335,7 +347,7 @@ static int kmodsim_main(int argc, char** argv) {
   timp->add_option("--dmesg", ti.dmesg, "dmesg of a boot with initcall_debug printk.time=1");
   timp->add_option("--lock-stat", ti.lock_stat, "a copy of /proc/lock_stat (CONFIG_LOCK_STAT)");
   timp->add_option("--lock-class", ti.lock_class, "the lock class to read from --lock-stat (default module_mutex)");
-  timp->add_option("-o,--out", ti.out, "output folder")->required();
+  timp->add_option("-o,--out", ti.out, "output folder")->required()->check(kNonEmpty);
 
   auto* ana = app.add_subcommand("analytic", "the queueing cross-checks of a scenario, without simulating it");
   ana->add_option("scenario", scenario, "scenario YAML file")->required();
@@ -368,7 +380,7 @@ static int kmodsim_main(int argc, char** argv) {
   imp->add_option("--machine-out", ia.machine_out, "--this-machine: also write a machine YAML (cores, ram_mb)");
   imp->add_option("--boot-list", ia.opt.boot_list, "lsmod output or /proc/modules text: the modules loaded at boot");
   imp->add_option("--uevents", ia.opt.uevents, "one modalias per line (one per device event)");
-  imp->add_option("-o,--output", ia.output, "workload YAML to write");
+  imp->add_option("-o,--output", ia.output, "workload YAML to write")->check(kNonEmpty);
   imp->add_option("--tsv", ia.tsv, "also write the raw per-module features (bytes) as TSV");
   imp->add_option("--jobs", ia.opt.jobs, "threads reading modules (default: all cores, at most 16)");
   imp->add_option("--name", ia.name, "workload name (default: import-<kernel version>)");
@@ -385,7 +397,7 @@ static int kmodsim_main(int argc, char** argv) {
   cal->add_option("--dmesg", ca.dmesg, "initcall_debug dmesg: module init durations (repeatable)");
   cal->add_option("--timings", ca.timings, "per-load timings CSV: NNLS fit of the kernel's coefficients");
   cal->add_option("--lock-stat", ca.lock_stat, "/proc/lock_stat: module_mutex figures, as a check");
-  cal->add_option("-o,--output", ca.output, "calibration YAML to write")->required();
+  cal->add_option("-o,--output", ca.output, "calibration YAML to write")->required()->check(kNonEmpty);
   cal->add_option("--report", ca.report, "folder for fit.csv, residuals.csv, initcalls.csv, report.json");
   cal->add_option("--name", ca.name, "name of the calibration");
   cal->add_flag("--force", ca.force, "overwrite the output file");
@@ -399,7 +411,7 @@ static int kmodsim_main(int argc, char** argv) {
   auto* sweep = app.add_subcommand("sweep", "run a sweep spec: points x replications, forked children, runs.csv + points.csv");
   sweep->add_option("spec", sa.spec, "sweep spec YAML")->required();
   sweep->add_option("-j,--jobs", sa.jobs, "simulations at a time (default: all cores)")->check(CLI::Range(1, 1024));
-  sweep->add_option("--out", sa.out, "output folder (default results/<spec name>/)");
+  sweep->add_option("--out", sa.out, "output folder (default results/<spec name>/)")->check(kNonEmpty);
   sweep->add_flag("--resume", sa.resume, "finish or extend the runs already in the folder");
   sweep->add_flag("--force", sa.force, "replace the results of another spec in the folder");
   sweep->add_flag("--keep-runs", sa.keep_runs, "also keep every run's folder under runs/");

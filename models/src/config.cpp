@@ -213,7 +213,7 @@ Scenario build_impl(const PreparedScenario& prep, std::optional<std::uint64_t> s
   check_schema(r);
   Scenario s;
   s.file = file;
-  s.name = r.get_string("name", fs::path(file).stem().string());
+  s.name = r.has("name") ? folder_name(r.child("name")) : fs::path(file).stem().string();
   s.seed = static_cast<std::uint64_t>(r.get_int("seed", 1, 0, INT64_MAX));
   if (seed)
     s.seed = *seed;
@@ -266,7 +266,10 @@ Override parse_override(const std::string& text) {
   auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0)
     throw ConfigError("--set " + text + ": expected KEY.PATH=VALUE");
-  return {text.substr(0, eq), text.substr(eq + 1)};
+  const std::string value = text.substr(eq + 1);
+  if (value.find_first_not_of(" \t") == std::string::npos) // YAML reads it as null: the default, silently
+    throw ConfigError("--set " + text + ": no value (leave the key out for its default)");
+  return {text.substr(0, eq), value};
 }
 
 Scenario load_scenario(const std::string& path, const std::vector<Override>& overrides) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -473,6 +474,26 @@ void Reader::fail_unknown(const std::string& value, const std::vector<std::strin
   if (!dym.empty())
     msg += " (did you mean '" + dym + "'?)";
   fail(msg);
+}
+
+bool Reader::has(const std::string& key) const {
+  if (!node_.IsMap() || !node_[key].IsDefined())
+    return false;
+  if (node_[key].IsNull())
+    child(key).fail("no value (leave the key out for its default)");
+  return true;
+}
+
+std::string folder_name(const Reader& name) {
+  const std::string n = name.as_string();
+  const bool plain = !n.empty() && n.size() <= 255 && n[0] != '.' &&
+                     std::all_of(n.begin(), n.end(), [](unsigned char c) {
+                       return std::isalnum(c) || c == '_' || c == '.' || c == '+' || c == '@' || c == '-';
+                     });
+  if (!plain)
+    name.fail("'" + n + "' names the default output folder (results/<name>/): letters, digits and '_.+@-' only, "
+              "not starting with '.', at most 255 characters");
+  return n;
 }
 
 std::string Reader::fmt_num(double v) {

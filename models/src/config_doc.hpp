@@ -61,7 +61,13 @@ public:
   /// The mark of this node, or of the nearest key that names it (nodes built by merging have none).
   YAML::Mark mark() const;
 
-  bool has(const std::string& key) const { return node_.IsMap() && node_[key].IsDefined() && !node_[key].IsNull(); }
+  /// The key is given. A key given with no value (`key:`, `~`, `null`) is an error, never its
+  /// default taken silently: remove the key for that.
+  bool has(const std::string& key) const;
+  /// The key is given with a value, for the keys whose null means "none" (a uevent's module).
+  bool given(const std::string& key) const {
+    return node_.IsMap() && node_[key].IsDefined() && !node_[key].IsNull();
+  }
   Reader child(const std::string& key) const { return Reader(doc_, node_[key], join(path_, key)); }
   Reader at(size_t i) const { return Reader(doc_, node_[i], join(path_, std::to_string(i))); }
   size_t size() const { return node_.size(); }
@@ -133,6 +139,9 @@ Workload read_workload(const Reader& r, bool sample = false, std::uint64_t seed 
 void check_module(const Module& m, const std::function<void(const char* key, const std::string& msg)>& fail);
 /// The messages of the checks across modules, shared by both formats.
 std::string duplicate_module_message(const std::string& name);
+/// A scenario's or a sweep's `name`, which names its default output folder (results/<name>/):
+/// a plain file name (letters, digits, '_.+@-'; not starting with '.'), never a path.
+std::string folder_name(const Reader& name);
 std::string unknown_dep_message(const std::string& module, const std::string& dep, const std::vector<std::string>& names);
 std::string self_dep_message(const std::string& dep);
 /// The modules' names, in order (the candidates of "did you mean").

@@ -182,7 +182,7 @@ Workload read_workload(const Reader& r, bool sample, std::uint64_t seed) {
       u.device = e.get_string("device", "");
       u.repeat = static_cast<long>(e.get_int("repeat", 1, 1, limits::kMaxUevents));
       u.per_cpu = e.get_bool("per_cpu", false);
-      u.module = e.has("module") ? e.child("module").as_string() : "";
+      u.module = e.given("module") ? e.child("module").as_string() : ""; // null: no module matches
       u.loc = {r.doc().origin(e.path()), e.node().Mark().line + 1, e.node().Mark().column + 1};
       if (!u.module.empty() && !index.count(u.module))
         e.child("module").fail(unknown_uevent_module(u.module, names));

@@ -195,7 +195,7 @@ SweepSpec load_sweep_spec(const std::string& path) {
   const fs::path dir = fs::path(path).parent_path();
   SweepSpec s;
   s.file = path;
-  s.name = r.required("name").as_string();
+  s.name = folder_name(r.required("name"));
   const std::string sc = r.required("scenario").as_string();
   s.scenario = (fs::path(sc).is_absolute() ? fs::path(sc) : dir / sc).lexically_normal().string();
   if (r.has("grid"))

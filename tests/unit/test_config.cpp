@@ -100,6 +100,34 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"cycle.yaml", "dependency cycle: a -> c -> b -> a"},
                       BadCase{"zero-cores.yaml", "machine.cores: must be >= 1, got 0"}));
 
+TEST(Config, ScenarioNameIsAFolderNameNotAPath) {
+  // the name makes the default output folder, results/<name>/: '../x', '/tmp/x', '' escaped it
+  for (const char* bad : {"../escape", "/tmp/abs", "a/b", ".hidden", "'   '", "''"}) {
+    const std::string e = error_of(cfg("base.yaml"), {parse_override(std::string("name=") + bad)});
+    EXPECT_NE(e.find("names the default output folder"), std::string::npos) << bad << ": " << e;
+  }
+  EXPECT_EQ(error_of(cfg("base.yaml"), {parse_override("name=my-run_2.1")}), "");
+}
+
+TEST(Config, AKeyWithNoValueIsAnErrorNotItsDefault) {
+  // `--set key=` and `key:` read as YAML null, which took the key's default, silently
+  for (const char* o : {"machine.scheduler.model=", "seed=  "})
+    try {
+      parse_override(o);
+      ADD_FAILURE() << o << " accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("no value (leave the key out for its default)"), std::string::npos) << e.what();
+    }
+  const auto dir = std::filesystem::temp_directory_path() / "kmodsim-config-null";
+  std::filesystem::create_directories(dir);
+  for (const auto& f : {"machine.yaml", "coarse.yaml", "two.yaml", "calib.yaml"})
+    std::filesystem::copy_file(cfg(f), dir / f, std::filesystem::copy_options::overwrite_existing);
+  std::ofstream(dir / "s.yaml") << "schema_version: 1\nname: n\nmachine: {file: machine.yaml, speed: }\n"
+                                   "kernel: coarse.yaml\nworkload: two.yaml\ncalibration: calib.yaml\nseed: ~\n";
+  const std::string e = error_of((dir / "s.yaml").string());
+  EXPECT_NE(e.find("no value (leave the key out for its default)"), std::string::npos) << e;
+}
+
 TEST(Config, RangeErrorsDoNotRoundTheValueOntoTheBound) {
   // 6 significant digits made 100000001 "1e+08", the very bound it exceeds
   const std::string e = error_of(cfg("base.yaml"), {parse_override("workload.modules.0.init.cpu_us=100000001")});

@@ -74,6 +74,18 @@ TEST(Sweep, LatinHypercubeHasOneSamplePerStratum) {
     EXPECT_EQ(std::stod(p.sets[0].value), 5.0);
 }
 
+TEST(Sweep, NameIsAFolderNameNotAPath) {
+  // the name makes the default output folder, results/<name>/: '../x' wrote outside results/
+  const auto spec = std::filesystem::temp_directory_path() / "kmodsim-sweep-test" / "n1.yaml";
+  std::filesystem::create_directories(spec.parent_path());
+  std::ofstream(spec) << "schema_version: 1\nname: ../escape\nscenario: s.yaml\ngrid: {a: [1]}\n";
+  EXPECT_NE(error_of(spec.string()).find("n1.yaml:2:7: name: '../escape' names the default output folder"),
+            std::string::npos)
+      << error_of(spec.string());
+  std::ofstream(spec) << "schema_version: 1\nname: a-b_1.2\nscenario: s.yaml\ngrid: {a: [1]}\n";
+  EXPECT_EQ(error_of(spec.string()), "");
+}
+
 TEST(Sweep, BadSpecsNameFileLineAndKey) {
   EXPECT_NE(error_of(write_spec("e1.yaml", "grid:\n  machine.cores: []\n")).find("e1.yaml:5:18: grid.machine.cores: an axis needs at least one value"),
             std::string::npos);
