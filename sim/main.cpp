@@ -53,6 +53,13 @@ CLI::Validator finite_in(double lo, double hi) {
 /// A path option given empty: "" would mean the default folder (or the current one), silently.
 const CLI::Validator kNonEmpty([](std::string& v) { return v.empty() ? std::string("an empty path") : std::string(); },
                                "PATH");
+/// Text that goes into a written config (--name, --provenance, --date): a workload that holds a
+/// newline or a control character would not load back.
+const CLI::Validator kCleanText(
+    [](std::string& v) {
+      return is_clean_text(v) ? std::string() : std::string("not valid UTF-8 text (or holds control characters)");
+    },
+    "TEXT");
 /// A seed: a whole number (the config's seed key reads it), never "" (which meant "the file's").
 const CLI::Validator kSeed(
     [](std::string& v) {
@@ -382,10 +389,12 @@ static int kmodsim_main(int argc, char** argv) {
   imp->add_option("--uevents", ia.opt.uevents, "one modalias per line (one per device event)");
   imp->add_option("-o,--output", ia.output, "workload YAML to write")->check(kNonEmpty);
   imp->add_option("--tsv", ia.tsv, "also write the raw per-module features (bytes) as TSV");
-  imp->add_option("--jobs", ia.opt.jobs, "threads reading modules (default: all cores, at most 16)");
-  imp->add_option("--name", ia.name, "workload name (default: import-<kernel version>)");
-  imp->add_option("--provenance", ia.provenance, "provenance text of the workload");
-  imp->add_option("--date", ia.date, "date for the provenance header (default: none, for reproducible output)");
+  imp->add_option("--jobs", ia.opt.jobs, "threads reading modules (default: all cores, at most 16)")
+      ->check(CLI::Range(1, 1024));
+  imp->add_option("--name", ia.name, "workload name (default: import-<kernel version>)")->check(kCleanText);
+  imp->add_option("--provenance", ia.provenance, "provenance text of the workload")->check(kCleanText);
+  imp->add_option("--date", ia.date, "date for the provenance header (default: none, for reproducible output)")
+      ->check(kCleanText);
   imp->add_flag("--force", ia.force, "overwrite output files that exist");
 
   CalibrateArgs ca;
@@ -422,8 +431,9 @@ static int kmodsim_main(int argc, char** argv) {
   sweep->add_option("--executor", sa.executor,
                     "local (forked children), parallel (GNU parallel over shards) or slurm (an sbatch array)")
       ->check(CLI::IsMember({"local", "parallel", "slurm"}));
-  sweep->add_option("--shards", sa.shards, "parallel: number of shards (default 4 x jobs)")->check(CLI::Range(1, 100000));
-  sweep->add_option("--parallel-args", sa.parallel_args,
+  auto* shards_opt = sweep->add_option("--shards", sa.shards, "parallel: number of shards (default 4 x jobs)")
+                         ->check(CLI::Range(1, 100000));
+  auto* pargs_opt = sweep->add_option("--parallel-args", sa.parallel_args,
                     "parallel: more GNU parallel arguments (\"--sshlogin h1,h2\"); slurm: more sbatch arguments "
                     "(\"--partition p --time 1:00:00\")");
   sweep->add_flag("--dry-run", sa.dry_run, "load every point and print the points; run and write nothing");
@@ -434,6 +444,15 @@ static int kmodsim_main(int argc, char** argv) {
   } catch (const CLI::Success& e) { // --help, --version
     return app.exit(e);
   } catch (const CLI::ParseError& e) { // one line, exit 2 like every other bad input
+    if (argc > 1 && argv[1][0] != '-' && app.get_subcommands([&](const CLI::App* c) {
+                                                  return c->get_name() == argv[1];
+                                                }).empty()) { // CLI11 says only "A subcommand is required"
+      std::string names;
+      for (const CLI::App* c : app.get_subcommands([](const CLI::App*) { return true; }))
+        names += (names.empty() ? "" : ", ") + c->get_name();
+      std::cerr << "error: unknown command '" << argv[1] << "' (" << names << ")\n";
+      return 2;
+    }
     std::cerr << "error: " << e.what() << " (kmodsim --help)\n";
     return 2;
   }
@@ -465,6 +484,9 @@ static int kmodsim_main(int argc, char** argv) {
     if (*imp)
       return cmd_import(ia);
     if (*sweep) {
+      for (const auto* o : {shards_opt, pargs_opt}) // the local executor has no shards nor GNU parallel
+        if (o->count() > 0 && sa.executor == "local")
+          throw CLI::ValidationError(o->get_name(), "applies to --executor parallel or slurm only");
       if (shard_opt->count() > 0) { // I/N, two whole numbers and nothing else
         const auto whole = [](const std::string& t) {
           return !t.empty() && t.size() <= 9 && std::all_of(t.begin(), t.end(), [](unsigned char c) { return std::isdigit(c); });

@@ -518,3 +518,5 @@ void check_schema(const Reader& r) {
 }
 
 } // namespace kmodsim::detail
+
+bool kmodsim::is_clean_text(const std::string& s) { return detail::clean_utf8(s); }

@@ -329,6 +329,9 @@ Calibration load_calibration_file(const std::string& path);
 /// A calibration file (kmodsim calibrate's output), loadable as a scenario's calibration.
 std::string calibration_to_yaml(const Calibration& c);
 
+/// Text a config file may hold (names, provenance): valid UTF-8 without control characters.
+bool is_clean_text(const std::string& s);
+
 /// The fully resolved scenario as YAML (what `kmodsim config` prints; hashed into config_sha256).
 std::string to_yaml(const Scenario& s);
 
