@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 namespace kmodsim::detail {
@@ -190,7 +191,10 @@ void read_step_lock(const Reader& r, const Kernel& k, Step& s) {
          "a lock other than module_mutex and preempt_off is declared under the kernel's locks:)");
 }
 
-Step read_step(const Reader& r, const Calibration& cal, const Kernel& k, const Held& enclosing, int depth = 0) {
+/// `names`: the step names read so far in this pipeline, at every depth: a step is addressed by
+/// its name (--set kernel.init_module.NAME...., vmalloc release, the outputs' step column).
+Step read_step(const Reader& r, const Calibration& cal, const Kernel& k, const Held& enclosing,
+               std::set<std::string>& names, int depth = 0) {
   if (depth >= kMaxGroupDepth)
     r.fail("groups nest deeper than " + std::to_string(kMaxGroupDepth) + " levels");
   r.allow_keys({"name", "lock", "repeat", "effect", "cost", "wait", "steps", "only_if", "wait_unlocked", "vmalloc"});
@@ -199,6 +203,8 @@ Step read_step(const Reader& r, const Calibration& cal, const Kernel& k, const H
   if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
                             std::string::npos)
     r.child("name").fail("step names use letters, digits, '_', '.' and '-' only");
+  if (!names.insert(s.name).second)
+    r.child("name").fail("a step named '" + s.name + "' comes earlier in this pipeline: step names are unique");
   if (r.has("only_if")) {
     Reader o = r.child("only_if");
     try {
@@ -256,7 +262,7 @@ Step read_step(const Reader& r, const Calibration& cal, const Kernel& k, const H
     if (r.has("cost") || r.has("wait") || r.has("effect"))
       r.fail("a group (with 'steps') takes no cost, wait or effect of its own");
     for (size_t i = 0; i < ss.size(); ++i)
-      s.steps.push_back(read_step(ss.at(i), cal, k, inner, depth + 1));
+      s.steps.push_back(read_step(ss.at(i), cal, k, inner, names, depth + 1));
     if (s.steps.empty())
       ss.fail("a group needs at least one step");
   }
@@ -345,8 +351,9 @@ Kernel read_kernel(const Reader& r, const Calibration& cal) {
   k.vmap_lazy_max_mb = r.get_double("vmap_lazy_max_mb", 0.0, 0.0, 1e9);
   Reader steps = r.required("init_module");
   steps.expect_seq(1000);
+  std::set<std::string> names;
   for (size_t i = 0; i < steps.size(); ++i)
-    k.init_module.push_back(read_step(steps.at(i), cal, k, Held{}));
+    k.init_module.push_back(read_step(steps.at(i), cal, k, Held{}, names));
   std::map<Effect, int> n;
   count_effects(k.init_module, n);
   for (Effect e : {Effect::duplicate_check, Effect::sysfs_claim, Effect::list_add, Effect::init, Effect::live,

@@ -28,6 +28,9 @@ void check_module(const Module& m, const std::function<void(const char* key, con
     fail("dep_symbols", "dep_symbols exceeds undef_symbols");
   if (m.dep_symbols > 0 && m.deps.empty())
     fail("dep_symbols", "dep_symbols > 0 but the module has no deps");
+  for (size_t i = 0; i < m.deps.size(); ++i)
+    if (std::find(m.deps.begin(), m.deps.begin() + static_cast<std::ptrdiff_t>(i), m.deps[i]) != m.deps.begin() + static_cast<std::ptrdiff_t>(i))
+      fail("deps", "dependency '" + m.deps[i] + "' is listed twice");
 }
 
 std::string duplicate_module_message(const std::string& name) { return "duplicate module '" + name + "'"; }
