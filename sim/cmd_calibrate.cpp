@@ -1,6 +1,7 @@
 // kmodsim calibrate: measurements in, a calibration file out (docs/calibration.md). A thin
 // layer: parsing and fitting live in models/ (kmodsim/calib.hpp).
 #include "cmd_calibrate.hpp"
+#include "output.hpp"
 #include "read_input.hpp"
 
 #include <kmodsim/atomic_file.hpp>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -26,6 +28,51 @@ void write_text(const std::string& path, const std::string& text) {
   AtomicFile f(path);
   f.write(text);
   f.commit();
+}
+
+// --- the --report folder -------------------------------------------------------------------------
+// The rules of `run --out` (sim/output.cpp), with a marker of its own: a report folder is not a
+// run folder, and neither may be written into the other.
+const sim::OutputFolder kReportFolder = {
+    ".kmodsim-report",
+    {"fit.csv", "residuals.csv", "initcalls.csv", "report.json"},
+    "kmodsim calibrate report folder",
+    "--report",
+    "a kmodsim calibrate report folder: kmodsim may rewrite its files here; report.json is written last\n",
+    "report.json"};
+
+/// Writes the report into a folder prepare_output_dir made ready (report.json, the completion
+/// mark, gone): report.json last; a file of the report that this calibration did not produce is
+/// removed (a stale one would mislead).
+void write_report(const std::string& dir_s, const std::map<std::string, std::string>& files,
+                  const std::string& report_json) {
+  const fs::path dir(dir_s);
+  for (const char* name : {"fit.csv", "residuals.csv", "initcalls.csv"}) {
+    auto it = files.find(name);
+    if (it != files.end())
+      write_text((dir / name).string(), it->second);
+    else
+      sim::remove_output(dir / name);
+  }
+  write_text((dir / "report.json").string(), report_json);
+}
+
+/// The reference written when neither the scenario nor --base names the machine: what was
+/// measured, so that the file says where its values come from (never an empty string).
+std::string default_reference(const CalibrateArgs& a) {
+  std::vector<std::string> parts;
+  for (const auto& f : a.dmesg)
+    parts.push_back(fs::path(f).filename().string());
+  for (const std::string* f : {&a.timings, &a.lock_stat})
+    if (!f->empty())
+      parts.push_back(fs::path(*f).filename().string());
+  std::vector<std::string> what;
+  if (!parts.empty())
+    what.push_back(fmt::format("the machine of {}", fmt::join(parts, ", ")));
+  if (a.microbench)
+    what.push_back(std::string("the machine that ran kmodsim calibrate --microbench") +
+                   (a.slowdown.empty() ? "" : ", scaled by --target-slowdown " + a.slowdown));
+  return fmt::format("unnamed: {}", fmt::join(what, "; "));
 }
 
 /// The workload module an initcall belongs to: its " [module]" suffix, or its function name
@@ -128,13 +175,20 @@ int cmd_calibrate(const CalibrateArgs& a) {
     throw calib::CalibError("nothing to calibrate from: give --dmesg, --timings, --lock-stat and/or --microbench");
   if (!a.timings.empty() && a.scenario.empty())
     throw calib::CalibError("--timings needs --scenario (its kernel names the coefficients, its workload has the features)");
-  import::check_output_path(a.output, a.force);
-  if (!a.report.empty()) {
-    std::error_code ec;
-    fs::create_directories(a.report, ec);
-    if (ec)
-      throw OutputError(a.report + ": cannot create directory: " + ec.message());
+  // options of one mode given without it would be silently ignored: usage errors
+  if (!a.sets.empty() && a.scenario.empty())
+    throw calib::CalibError("--set needs --scenario (it overrides a field of that scenario)");
+  if (!a.microbench && !a.slowdown.empty())
+    throw calib::CalibError("--target-slowdown needs --microbench (it scales the microbenchmark's results)");
+  if (!a.microbench && !a.symvers.empty())
+    throw calib::CalibError("--symvers needs --microbench (it gives the export names the scan benchmark reads)");
+  if (a.microbench) { // before any work
+    double f, lo, hi;
+    parse_slowdown(a.slowdown, f, lo, hi);
   }
+  import::check_output_path(a.output, a.force);
+  if (!a.report.empty())
+    sim::check_output_dir(a.report, kReportFolder); // refused before the work, made when written
 
   Scenario s;
   Calibration cal;
@@ -146,7 +200,14 @@ int cmd_calibrate(const CalibrateArgs& a) {
     cal = load_calibration_file(a.base);
   if (!a.name.empty())
     cal.name = a.name;
+  if (cal.name.empty()) // no scenario, no --base, no --name: the output's file name
+    cal.name = fs::path(a.output).stem().string();
+  if (cal.name.empty())
+    cal.name = "calibration";
+  if (cal.reference.empty())
+    cal.reference = default_reference(a);
   nlohmann::ordered_json report;
+  std::map<std::string, std::string> report_files;
   std::vector<std::string> warnings;
 
   // --- timings: NNLS over the coefficients the kernel names --------------------------------------
@@ -158,37 +219,50 @@ int cmd_calibrate(const CalibrateArgs& a) {
     const calib::FitResult f = calib::fit_nnls(d.A, d.b, d.coefs, true, &d.cluster);
     for (const auto& w : f.warnings)
       warnings.push_back(a.timings + ": " + w);
+    // A coefficient the fit cannot identify keeps the base value and its source: fit.csv and the
+    // terminal show that kept value, with no interval (the fit's estimate is not used).
     std::string fit_csv = "coefficient,value,se,ci95_lo,ci95_hi,identifiable\n";
+    std::string printed;
+    std::vector<std::string> kept;
     for (size_t j = 0; j < d.coefs.size(); ++j) {
       const auto jj = static_cast<Eigen::Index>(j);
-      fit_csv += fmt::format("{},{:.9g},{:.9g},{:.9g},{:.9g},{}\n", d.coefs[j], f.x(jj), f.se(jj), f.lo(jj), f.hi(jj),
-                             f.identifiable[j] ? "yes" : "no");
-      if (!f.identifiable[j])
-        continue; // keeps the base value and its source
-      Coefficient& c = cal.coefficients[d.coefs[j]];
-      c.value = f.x(jj);
-      c.ci_lo = f.lo(jj);
-      c.ci_hi = f.hi(jj);
-      c.source = fmt::format("fit: NNLS over {} equations of {} (R2 {:.4f}; kmodsim calibrate)", d.A.rows(),
-                             fs::path(a.timings).filename().string(), f.r2);
+      const std::string& name = d.coefs[j];
+      if (f.identifiable[j]) {
+        Coefficient& c = cal.coefficients[name];
+        c.value = f.x(jj);
+        c.ci_lo = f.lo(jj);
+        c.ci_hi = f.hi(jj);
+        c.source = fmt::format("fit: NNLS over {} equations of {} (R2 {:.4f}; kmodsim calibrate)", d.A.rows(),
+                               fs::path(a.timings).filename().string(), f.r2);
+        fit_csv += fmt::format("{},{:.9g},{:.9g},{:.9g},{:.9g},yes\n", name, f.x(jj), f.se(jj), f.lo(jj), f.hi(jj));
+        printed += fmt::format("  {:32} {:12.6g}  95% [{:.6g}, {:.6g}]\n", name, f.x(jj), f.lo(jj), f.hi(jj));
+        continue;
+      }
+      kept.push_back(name);
+      auto it = cal.coefficients.find(name);
+      if (it == cal.coefficients.end()) {
+        fit_csv += fmt::format("{},,,,,no\n", name);
+        printed += fmt::format("  {:32} {:>12}  not identifiable, and not in the base calibration: not written\n",
+                               name, "-");
+        warnings.push_back(a.timings + ": coefficient '" + name + "' is not identifiable and the base calibration "
+                           "has none: the written calibration lacks it");
+      } else {
+        fit_csv += fmt::format("{},{:.9g},,,,no\n", name, it->second.value);
+        printed += fmt::format("  {:32} {:12.6g}  kept: not identifiable from these measurements (the base value, "
+                               "not fitted)\n", name, it->second.value);
+      }
     }
     report["timings"] = {{"file", a.timings}, {"equations", d.A.rows()}, {"coefficients", d.coefs},
-                         {"r2", f.r2}, {"condition", f.condition}};
-    if (!a.report.empty()) {
-      write_text(a.report + "/fit.csv", fit_csv);
-      std::string res = "row,measured_us,predicted_us,residual_us\n";
-      const Eigen::VectorXd pred = d.A * f.x;
-      for (size_t i = 0; i < d.rows.size(); ++i)
-        res += fmt::format("\"{}\",{:.9g},{:.9g},{:.9g}\n", d.rows[i], d.b(static_cast<Eigen::Index>(i)),
-                           pred(static_cast<Eigen::Index>(i)), f.residuals(static_cast<Eigen::Index>(i)));
-      write_text(a.report + "/residuals.csv", res);
-    }
-    std::cout << fmt::format("timings: {} equations, {} coefficients, R2 {:.4f}\n", d.A.rows(), d.coefs.size(), f.r2);
-    for (size_t j = 0; j < d.coefs.size(); ++j) {
-      const auto jj = static_cast<Eigen::Index>(j);
-      std::cout << fmt::format("  {:32} {:12.6g}  95% [{:.6g}, {:.6g}]{}\n", d.coefs[j], f.x(jj), f.lo(jj), f.hi(jj),
-                               f.identifiable[j] ? "" : "  (not identifiable: kept)");
-    }
+                         {"not_identifiable_kept", kept}, {"r2", f.r2}, {"condition", f.condition}};
+    report_files["fit.csv"] = fit_csv;
+    std::string res = "row,measured_us,predicted_us,residual_us\n";
+    const Eigen::VectorXd pred = d.A * f.x;
+    for (size_t i = 0; i < d.rows.size(); ++i)
+      res += fmt::format("\"{}\",{:.9g},{:.9g},{:.9g}\n", d.rows[i], d.b(static_cast<Eigen::Index>(i)),
+                         pred(static_cast<Eigen::Index>(i)), f.residuals(static_cast<Eigen::Index>(i)));
+    report_files["residuals.csv"] = res;
+    std::cout << fmt::format("timings: {} equations, {} coefficients, R2 {:.4f}\n", d.A.rows(), d.coefs.size(), f.r2)
+              << printed;
   }
 
   // --- dmesg: module init durations and their distribution --------------------------------------
@@ -249,8 +323,7 @@ int cmd_calibrate(const CalibrateArgs& a) {
       cf.source = "assumption: initcall_debug prints wall time only; the CPU share of an init function is unknown "
                   "(0.1-0.9)";
     }
-    if (!a.report.empty())
-      write_text(a.report + "/initcalls.csv", csv);
+    report_files["initcalls.csv"] = csv;
   }
 
   // --- lock_stat: the measured module_mutex, as a check ---------------------------------------------
@@ -281,11 +354,13 @@ int cmd_calibrate(const CalibrateArgs& a) {
   for (const auto& w : warnings)
     std::cerr << "warning: " << w << "\n";
   report["warnings"] = warnings;
+  if (!a.report.empty())
+    sim::prepare_output_dir(a.report, kReportFolder);
   import::write_output_file(a.output, a.force, [&](std::ostream& out) {
     out << "# Written by kmodsim calibrate; every fitted value says so in its source.\n" << calibration_to_yaml(cal);
   });
   if (!a.report.empty())
-    write_text(a.report + "/report.json", report.dump(2) + "\n");
+    write_report(a.report, report_files, report.dump(2) + "\n");
   std::cout << "calibration -> " << a.output << "\n";
   return 0;
 }

@@ -24,6 +24,9 @@ namespace kmodsim {
 int cmd_trace_import(const TraceImportArgs& a) {
   if (a.dmesg.empty() && a.lock_stat.empty())
     throw calib::CalibError("nothing to import: give --dmesg and/or --lock-stat");
+  if (a.lock_class && a.lock_stat.empty())
+    throw calib::CalibError("--lock-class needs --lock-stat (it names the lock class to read from that file)");
+  const std::string lock_class = a.lock_class.value_or("module_mutex");
   Scenario s;
   s.name = "real-boot";
   s.kernel.name = "real";
@@ -65,6 +68,7 @@ int cmd_trace_import(const TraceImportArgs& a) {
       l.requested = l.load_start = -1;
       l.load_end = start;
       l.init_end = end;
+      l.lock_known = false; // neither dmesg nor lock_stat's per-class totals tell them per init
       r.rec.loads.push_back(l);
       r.makespan = std::max(r.makespan, end);
       if (c.ret != 0)
@@ -82,11 +86,13 @@ int cmd_trace_import(const TraceImportArgs& a) {
     j["makespan_s"] = r.makespan;
     j["modules_loaded"] = r.modules_loaded;
   }
+  r.lock_known = !a.lock_stat.empty();
+  r.lock_class = lock_class;
   if (!a.lock_stat.empty()) {
     const auto locks = calib::parse_lock_stat(read_measurement(a.lock_stat), a.lock_stat);
-    auto it = std::find_if(locks.begin(), locks.end(), [&](const calib::LockStat& l) { return l.name == a.lock_class; });
+    auto it = std::find_if(locks.begin(), locks.end(), [&](const calib::LockStat& l) { return l.name == lock_class; });
     if (it == locks.end())
-      throw calib::CalibError(a.lock_stat + ": no lock class '" + a.lock_class + "' (--lock-class)");
+      throw calib::CalibError(a.lock_stat + ": no lock class '" + lock_class + "' (--lock-class)");
     r.lock_acquisitions = static_cast<std::int64_t>(it->acquisitions);
     r.lock_contentions = static_cast<std::int64_t>(it->contentions);
     r.lock_contended_wait_min = it->waittime_min_us * 1e-6;
@@ -96,7 +102,7 @@ int cmd_trace_import(const TraceImportArgs& a) {
     r.lock_hold_max = it->holdtime_max_us * 1e-6;
     r.lock_hold_total = it->holdtime_total_us * 1e-6;
     auto r9 = [](double v) { return std::round(v * 1e9) / 1e9; };
-    j["lock"] = {{"class", a.lock_class},
+    j["lock"] = {{"class", lock_class},
                  {"acquisitions", r.lock_acquisitions},
                  {"contentions", r.lock_contentions},
                  {"wait_total_s", r9(r.lock_wait_total)},
@@ -112,7 +118,7 @@ int cmd_trace_import(const TraceImportArgs& a) {
                                  a.lock_stat.empty() ? "" : " --lock-stat ", a.lock_stat),
                      r, j);
   std::cout << fmt::format("imported {} module init(s){} -> {}/\n", r.rec.loads.size(),
-                           a.lock_stat.empty() ? "" : " and the " + a.lock_class + " lock figures", a.out);
+                           a.lock_stat.empty() ? "" : " and the " + lock_class + " lock figures", a.out);
   return 0;
 }
 

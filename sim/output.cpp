@@ -157,13 +157,11 @@ std::string human_summary(const nlohmann::ordered_json& j) {
 
 namespace {
 
-constexpr const char* kMarker = ".kmodsim-run"; ///< marks a folder as kmodsim's own
-const char* const kOutputs[] = {"summary.json",  "config.yaml", "modules.csv",   "timeline.csv", "trace.json",
-                                "dmesg.txt",     "lock_stat.txt", "vmalloc.csv", kMarker};
-
-/// A temporary file kmodsim itself leaves behind when a run is killed mid-write.
-bool own_temp_file(const std::string& name) {
-  for (const char* o : kOutputs)
+/// A temporary file kmodsim itself leaves behind when a write into a folder of `kind` is killed.
+bool own_temp_file(const std::string& name, const OutputFolder& kind) {
+  if (name == AtomicFile::temp_path(kind.marker))
+    return true;
+  for (const auto& o : kind.files)
     if (name == AtomicFile::temp_path(o))
       return true;
   return false;
@@ -184,37 +182,53 @@ template <class F> void write_file(const fs::path& path, F&& body) {
 
 } // namespace
 
-void prepare_output_dir(const std::string& dir_s) {
+const OutputFolder kRunFolder = {
+    ".kmodsim-run",
+    {"summary.json", "config.yaml", "modules.csv", "timeline.csv", "trace.json", "dmesg.txt", "lock_stat.txt",
+     "vmalloc.csv"},
+    "kmodsim run folder",
+    "",
+    "a kmodsim run folder: kmodsim may rewrite its outputs here; summary.json is written last\n",
+    "summary.json"};
+
+void check_output_dir(const std::string& dir_s, const OutputFolder& kind) {
   const fs::path dir(dir_s);
+  const std::string by = *kind.option ? std::string(" (") + kind.option + ")" : std::string();
   std::error_code ec;
   const auto st = fs::status(dir, ec);
-  if (fs::exists(st)) {
-    if (!fs::is_directory(st))
-      throw OutputError(dir.string() + ": exists and is not a directory");
-    bool ours = fs::is_regular_file(fs::symlink_status(dir / kMarker, ec));
-    if (!ours) { // empty, or only temporary files of a kmodsim run killed before its marker
-      ours = true;
-      for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-        ours = ours && own_temp_file(it->path().filename().string());
-      if (ec)
-        throw OutputError(dir.string() + ": cannot list: " + ec.message());
-    }
-    if (!ours)
-      throw OutputError(dir.string() + ": not empty and not a kmodsim run folder (no " + kMarker +
-                        " marker); refusing to write into it");
-  } else {
+  if (!fs::exists(st))
+    return;
+  if (!fs::is_directory(st))
+    throw OutputError(dir.string() + ": exists and is not a directory" + by);
+  if (fs::is_regular_file(fs::symlink_status(dir / kind.marker, ec)))
+    return;
+  // empty, or only temporary files of a write killed before the marker
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (!own_temp_file(it->path().filename().string(), kind))
+      throw OutputError(dir.string() + ": not empty and not a " + kind.what + " (no " + kind.marker +
+                        " marker); refusing to write into it" + by);
+  if (ec)
+    throw OutputError(dir.string() + ": cannot list: " + ec.message() + by);
+}
+
+void prepare_output_dir(const std::string& dir_s, const OutputFolder& kind) {
+  check_output_dir(dir_s, kind);
+  const fs::path dir(dir_s);
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
     fs::create_directories(dir, ec);
     if (ec)
-      throw OutputError(dir.string() + ": cannot create directory: " + ec.message());
+      throw OutputError(dir.string() + ": cannot create directory: " + ec.message() +
+                        (*kind.option ? std::string(" (") + kind.option + ")" : std::string()));
   }
-  if (!fs::is_regular_file(fs::symlink_status(dir / kMarker, ec))) {
-    AtomicFile m((dir / kMarker).string());
-    m.write("a kmodsim run folder: kmodsim may rewrite its outputs here; summary.json is written last\n");
+  if (!fs::is_regular_file(fs::symlink_status(dir / kind.marker, ec))) {
+    AtomicFile m((dir / kind.marker).string());
+    m.write(kind.marker_text);
     m.commit();
   }
-  // summary.json marks a complete run: an earlier run's goes before this one starts, so one
-  // that fails (the time guard, a deadlock) leaves no folder that looks complete
-  remove_output(dir / "summary.json");
+  // the completion file marks a complete run: an earlier run's goes before this one starts, so
+  // one that fails (the time guard, a deadlock) leaves no folder that looks complete
+  remove_output(dir / kind.completion);
   fsync_dir(dir.string());
 }
 
@@ -249,7 +263,10 @@ void write_outputs(const std::string& dir_s, const Scenario& s, const std::strin
       fmt::format_to(o, ",");
       if (l.init_end >= 0)
         fmt::format_to(o, "{:.9f}", l.init_end);
-      fmt::format_to(o, ",{:.9f},{:.9f},{},{}\n", l.lock_wait, l.lock_hold, l.acquisitions, l.contentions);
+      if (l.lock_known)
+        fmt::format_to(o, ",{:.9f},{:.9f},{},{}\n", l.lock_wait, l.lock_hold, l.acquisitions, l.contentions);
+      else
+        fmt::format_to(o, ",,,,\n");
       if (out.size() > (1u << 20))
         flush();
     }
@@ -301,10 +318,13 @@ void write_outputs(const std::string& dir_s, const Scenario& s, const std::strin
       const std::string t = initcall_dmesg(rec, names);
       out.append(t.data(), t.data() + t.size());
     });
-    write_file(dir / "lock_stat.txt", [&](auto& out, auto&&) {
-      const std::string t = lock_stat_text(r);
-      out.append(t.data(), t.data() + t.size());
-    });
+    if (r.lock_known)
+      write_file(dir / "lock_stat.txt", [&](auto& out, auto&&) {
+        const std::string t = lock_stat_text(r);
+        out.append(t.data(), t.data() + t.size());
+      });
+    else // nothing to say, rather than a made-up idle lock
+      remove_output(dir / "lock_stat.txt");
   } else { // stale ones from an earlier run would mislead
     for (const char* f : {"trace.json", "dmesg.txt", "lock_stat.txt"})
       remove_output(dir / f);

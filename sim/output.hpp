@@ -30,11 +30,26 @@ nlohmann::ordered_json make_summary(const Scenario& s, const Results& r, const s
 /// A short human summary for the terminal.
 std::string human_summary(const nlohmann::ordered_json& summary);
 
-/// Accepts an empty folder, one carrying kmodsim's marker (.kmodsim-run), or one holding only
-/// kmodsim's own temporary files; refuses anything else (nothing a user wrote is overwritten).
-/// Creates the folder and its marker, and removes an earlier run's summary.json (the mark of a
-/// complete run) before this one starts. Throws OutputError.
-void prepare_output_dir(const std::string& dir);
+/// A kind of folder kmodsim writes and may rewrite: a run's (`run --out`, replay, trace-import) or
+/// a calibration report's (`calibrate --report`). Its marker file says the folder is kmodsim's;
+/// `completion` is written last, so a folder without it is incomplete.
+struct OutputFolder {
+  const char* marker;              ///< ".kmodsim-run"
+  std::vector<std::string> files;  ///< what kmodsim writes there (their temporary files, left by a killed write, are its own)
+  const char* what;                ///< "kmodsim run folder", for messages
+  const char* option;              ///< the option naming the folder in messages ("" for none)
+  const char* marker_text;         ///< the marker file's content
+  const char* completion;          ///< "summary.json"
+};
+extern const OutputFolder kRunFolder;
+
+/// Refuses (OutputError) a path that is not a folder, or a non-empty folder that carries no
+/// marker of `kind` and holds more than kmodsim's own temporary files (nothing a user wrote is
+/// overwritten); changes nothing.
+void check_output_dir(const std::string& dir, const OutputFolder& kind = kRunFolder);
+/// check_output_dir, then creates the folder and its marker, and removes an earlier completion
+/// file (a run's summary.json) before this one starts. Throws OutputError.
+void prepare_output_dir(const std::string& dir, const OutputFolder& kind = kRunFolder);
 /// Writes config.yaml (`config_yaml`, the resolved scenario), modules.csv, timeline.csv (if
 /// enabled) and, last, summary.json into `dir`: summary.json is removed first and renamed into
 /// place last, each file through a fsynced temporary file, so a folder with summary.json is

@@ -213,7 +213,7 @@ std::string lock_stat_text(const Results& r) {
   // bounces (the lock's cache line moving between CPUs) are not modelled: 0
   out += fmt::format("{:>40} {:14} {:14} {:14.2f} {:14.2f} {:14.2f} {:14.2f} {:14} {:14} {:14.2f} {:14.2f} {:14.2f} "
                      "{:14.2f}\n",
-                     "module_mutex:", 0, r.lock_contentions, r.lock_contended_wait_min * 1e6, r.lock_wait_max * 1e6,
+                     r.lock_class + ":", 0, r.lock_contentions, r.lock_contended_wait_min * 1e6, r.lock_wait_max * 1e6,
                      r.lock_wait_total * 1e6, c > 0 ? r.lock_wait_total * 1e6 / c : 0.0, 0, r.lock_acquisitions,
                      r.lock_hold_min * 1e6, r.lock_hold_max * 1e6, r.lock_hold_total * 1e6,
                      a > 0 ? r.lock_hold_total * 1e6 / a : 0.0);
@@ -224,7 +224,7 @@ std::string lock_stat_text(const Results& r) {
       points.emplace_back(-n, step);
     std::sort(points.begin(), points.end()); // most contended first, as the kernel lists them
     for (const auto& [n, step] : points)
-      out += fmt::format("{:>40} {:14} {:>19} {}+0x0/0x0\n", "module_mutex", -n, "[<0000000000000000>]",
+      out += fmt::format("{:>40} {:14} {:>19} {}+0x0/0x0\n", r.lock_class, -n, "[<0000000000000000>]",
                          step.empty() ? "unknown" : step);
   }
   out += "\n";

@@ -54,6 +54,7 @@ struct LoadRecord {
   double requested = 0, load_start = 0, load_end = -1, init_end = -1;
   double lock_wait = 0, lock_hold = 0;
   std::int64_t acquisitions = 0, contentions = 0;
+  bool lock_known = true; ///< false: the four lock figures are unknown (a real boot imported from dmesg)
 };
 
 /// module_mutex passed from a releasing task to a waiter it woke (a flow arrow in trace.json).
