@@ -282,6 +282,14 @@ void count_effects(const std::vector<Step>& steps, std::map<Effect, int>& n) {
   }
 }
 
+/// The effects in pipeline order (depth first), each with its step's name.
+void effect_order(const std::vector<Step>& steps, std::vector<std::pair<Effect, std::string>>& out) {
+  for (const auto& s : steps) {
+    out.emplace_back(s.effect, s.name);
+    effect_order(s.steps, out);
+  }
+}
+
 /// Every vmalloc.release names an earlier step that takes (in pipeline order).
 void check_vmalloc(const std::vector<Step>& steps, std::vector<std::string>& takers) {
   for (const auto& s : steps) {
@@ -363,6 +371,19 @@ Kernel read_kernel(const Reader& r, const Calibration& cal) {
   for (Effect e : {Effect::list_add, Effect::init, Effect::live})
     if (n[e] != 1)
       steps.fail(std::string("the pipeline needs exactly one step with effect ") + to_string(e));
+  // every era links the module into the list, then runs its init, then marks it live: in another
+  // order a loader would run an init of a module not yet listed, or mark one live before its init
+  std::vector<std::pair<Effect, std::string>> order;
+  effect_order(k.init_module, order);
+  const Effect seq[] = {Effect::list_add, Effect::init, Effect::live};
+  std::vector<std::pair<Effect, std::string>> got;
+  for (const auto& e : order)
+    if (std::find(std::begin(seq), std::end(seq), e.first) != std::end(seq))
+      got.push_back(e);
+  for (size_t i = 0; i < got.size(); ++i)
+    if (got[i].first != seq[i])
+      steps.fail("step '" + got[i].second + "' (effect " + to_string(got[i].first) + ") comes before the step with "
+                 "effect " + to_string(seq[i]) + ": the pipeline runs list_add, then init, then live");
   std::vector<std::string> takers;
   check_vmalloc(k.init_module, takers);
   if (n[Effect::vmap_purge] > 0 && !(k.vmap_lazy_max_mb > 0))
