@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <iomanip>
@@ -399,7 +400,11 @@ long long Reader::as_int() const {
   try {
     return node_.as<long long>();
   } catch (const YAML::BadConversion&) {
-    fail("expected an integer, got '" + node_.Scalar() + "'");
+    const std::string& v = node_.Scalar();
+    const size_t sign = !v.empty() && (v[0] == '+' || v[0] == '-') ? 1 : 0;
+    if (v.size() > sign && v.find_first_not_of("0123456789", sign) == std::string::npos) // digits, too many
+      fail("the integer " + v + " is out of range (beyond +-" + std::to_string(INT64_MAX) + ")");
+    fail("expected an integer, got '" + v + "'");
   }
 }
 

@@ -128,6 +128,13 @@ TEST(Config, AKeyWithNoValueIsAnErrorNotItsDefault) {
   EXPECT_NE(e.find("no value (leave the key out for its default)"), std::string::npos) << e;
 }
 
+TEST(Config, AnIntegerTooLargeIsSaidSo) {
+  const std::string e = error_of(cfg("base.yaml"), {parse_override("seed=9223372036854775808")});
+  EXPECT_NE(e.find("seed: the integer 9223372036854775808 is out of range"), std::string::npos) << e;
+  EXPECT_NE(error_of(cfg("base.yaml"), {parse_override("seed=12x")}).find("expected an integer, got '12x'"),
+            std::string::npos);
+}
+
 TEST(Config, RangeErrorsDoNotRoundTheValueOntoTheBound) {
   // 6 significant digits made 100000001 "1e+08", the very bound it exceeds
   const std::string e = error_of(cfg("base.yaml"), {parse_override("workload.modules.0.init.cpu_us=100000001")});
