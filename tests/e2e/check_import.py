@@ -144,6 +144,9 @@ def main():
         elif CASE == "malformed_lsmod":
             write(f"{d}/lsmod.txt", LSMOD.replace("12288", "twelve"))
             expect_error(run(*import_args(d, out, "--boot-list", f"{d}/lsmod.txt")), "lsmod.txt:3:")
+        elif CASE == "empty_boot_list":  # it imported 0 modules, exit 0
+            write(f"{d}/lsmod.txt", "")
+            expect_error(run(*import_args(d, out, "--boot-list", f"{d}/lsmod.txt")), "lsmod.txt: lists no module")
         elif CASE == "bad_xz":
             write(f"{d}/kernel/drivers/fx/fx-b.ko.xz", b"\xfd7zXZ\x00" + b"\x00" * 40)
             expect_error(run(*import_args(d, out)), "fx-b.ko.xz")

@@ -182,6 +182,8 @@ static kmodsim::Workload import_tree_unguarded(const ImportOptions& options, con
     const std::string text = read_regular_file(options.boot_list, max_file);
     const BootList list =
         guarded(options.boot_list, [&] { return parse_boot_list(text, options.boot_list); });
+    if (list.modules.empty()) // it imported no module at all, silently
+      throw ImportError(options.boot_list + ": lists no module (lsmod output or /proc/modules text expected)");
     for (const BootListEntry& e : list.modules) {
       const auto it = tree.by_name.find(e.name);
       if (it == tree.by_name.end()) {
