@@ -368,6 +368,8 @@ void Reader::allow_keys(const std::vector<std::string>& allowed) const {
       auto km = doc_.key_marks.find(join(path_, key));
       if (mark.is_null() && km != doc_.key_marks.end())
         mark = km->second;
+      if (mark.is_null()) // a key merged over a file's section ({file: ..., key: value}): its value's place
+        mark = it->second.Mark();
       fail_at(doc_.origin(join(path_, key)), mark, join(path_, key), msg);
     }
   }
