@@ -72,6 +72,10 @@ YAML::Node navigate(YAML::Node root, const std::string& path, const std::string&
     }
     YAML::Node next = cur[p];
     if (!next.IsDefined() || next.IsNull()) {
+      const std::string& sub = parts[i + 1]; // an index or an element's name needs a list that exists
+      if (!sub.empty() && std::all_of(sub.begin(), sub.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        throw ConfigError(where + ": '" + join(done, p) + "' is not a list in the files, so '" + sub +
+                          "' cannot index it");
       cur[p] = YAML::Node(YAML::NodeType::Map);
       next = cur[p];
     }
