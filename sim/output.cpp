@@ -238,10 +238,8 @@ void write_outputs(const std::string& dir_s, const Scenario& s, const std::strin
   prepare_output_dir(dir_s);
   const auto& rec = r.rec;
   const auto& mods = s.workload.modules;
-  // summary.json is the completion mark: gone first, written last, so a run killed on the way
-  // leaves a folder that is visibly incomplete (and reusable: it carries the marker).
-  remove_output(dir / "summary.json");
-  fsync_dir(dir.string());
+  // summary.json is the completion mark: prepare_output_dir removed it, it is written last, so a
+  // run killed on the way leaves a folder that is visibly incomplete (and reusable: its marker).
   write_file(dir / "config.yaml", [&](auto& out, auto&&) { fmt::format_to(std::back_inserter(out), "{}", config_yaml); });
   write_file(dir / "modules.csv", [&](auto& out, auto&& flush) {
     auto o = std::back_inserter(out);
