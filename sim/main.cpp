@@ -60,13 +60,15 @@ const CLI::Validator kCleanText(
       return is_clean_text(v) ? std::string() : std::string("not valid UTF-8 text (or holds control characters)");
     },
     "TEXT");
+/// 1 to `max_digits` decimal digits and nothing else (no sign, no blank).
+bool whole_number(const std::string& v, std::size_t max_digits) {
+  return !v.empty() && v.size() <= max_digits &&
+         std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
 /// A seed: a whole number (the config's seed key reads it), never "" (which meant "the file's").
 const CLI::Validator kSeed(
-    [](std::string& v) {
-      return !v.empty() && v.size() <= 19 && std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); })
-                 ? std::string()
-                 : "'" + v + "' is not a seed (a whole number >= 0)";
-    },
+    [](std::string& v) { return whole_number(v, 19) ? std::string() : "'" + v + "' is not a seed (a whole number >= 0)"; },
     "N");
 
 std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {
@@ -488,12 +490,9 @@ static int kmodsim_main(int argc, char** argv) {
         if (o->count() > 0 && sa.executor == "local")
           throw CLI::ValidationError(o->get_name(), "applies to --executor parallel or slurm only");
       if (shard_opt->count() > 0) { // I/N, two whole numbers and nothing else
-        const auto whole = [](const std::string& t) {
-          return !t.empty() && t.size() <= 9 && std::all_of(t.begin(), t.end(), [](unsigned char c) { return std::isdigit(c); });
-        };
         const auto slash = shard.find('/');
         const std::string i = shard.substr(0, slash), n = slash == std::string::npos ? "" : shard.substr(slash + 1);
-        if (!whole(i) || !whole(n) || (sa.shard_i = std::stoi(i)) < 1 || (sa.shard_n = std::stoi(n)) < sa.shard_i)
+        if (!whole_number(i, 9) || !whole_number(n, 9) || (sa.shard_i = std::stoi(i)) < 1 || (sa.shard_n = std::stoi(n)) < sa.shard_i)
           throw CLI::ValidationError("--shard", "'" + shard + "': expected I/N, two whole numbers with 1 <= I <= N");
       }
       return cmd_sweep(sa);

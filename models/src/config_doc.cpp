@@ -491,13 +491,14 @@ bool Reader::has(const std::string& key) const {
   return true;
 }
 
+bool plain_name(const std::string& s) {
+  return s.size() <= 255 &&
+         s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+@-") == std::string::npos;
+}
+
 std::string folder_name(const Reader& name) {
   const std::string n = name.as_string();
-  const bool plain = !n.empty() && n.size() <= 255 && n[0] != '.' &&
-                     std::all_of(n.begin(), n.end(), [](unsigned char c) {
-                       return std::isalnum(c) || c == '_' || c == '.' || c == '+' || c == '@' || c == '-';
-                     });
-  if (!plain)
+  if (n.empty() || n[0] == '.' || !plain_name(n))
     name.fail("'" + n + "' names the default output folder (results/<name>/): letters, digits and '_.+@-' only, "
               "not starting with '.', at most 255 characters");
   return n;

@@ -139,6 +139,9 @@ Workload read_workload(const Reader& r, bool sample = false, std::uint64_t seed 
 void check_module(const Module& m, const std::function<void(const char* key, const std::string& msg)>& fail);
 /// The messages of the checks across modules, shared by both formats.
 std::string duplicate_module_message(const std::string& name);
+/// At most 255 characters, each a letter, a digit or one of '_.+@-': a module's name, and a name
+/// that becomes a folder.
+bool plain_name(const std::string& s);
 /// A scenario's or a sweep's `name`, which names its default output folder (results/<name>/):
 /// a plain file name (letters, digits, '_.+@-'; not starting with '.'), never a path.
 std::string folder_name(const Reader& name);

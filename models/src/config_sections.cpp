@@ -275,13 +275,6 @@ Step read_step(const Reader& r, const Calibration& cal, const Kernel& k, const H
   return s;
 }
 
-void count_effects(const std::vector<Step>& steps, std::map<Effect, int>& n) {
-  for (const auto& s : steps) {
-    n[s.effect]++;
-    count_effects(s.steps, n);
-  }
-}
-
 /// The effects in pipeline order (depth first), each with its step's name.
 void effect_order(const std::vector<Step>& steps, std::vector<std::pair<Effect, std::string>>& out) {
   for (const auto& s : steps) {
@@ -362,8 +355,11 @@ Kernel read_kernel(const Reader& r, const Calibration& cal) {
   std::set<std::string> names;
   for (size_t i = 0; i < steps.size(); ++i)
     k.init_module.push_back(read_step(steps.at(i), cal, k, Held{}, names));
+  std::vector<std::pair<Effect, std::string>> order; // every step's effect, in pipeline order
+  effect_order(k.init_module, order);
   std::map<Effect, int> n;
-  count_effects(k.init_module, n);
+  for (const auto& e : order)
+    n[e.first]++;
   for (Effect e : {Effect::duplicate_check, Effect::sysfs_claim, Effect::list_add, Effect::init, Effect::live,
                    Effect::verify_exports, Effect::add_unformed, Effect::idempotent})
     if (n[e] > 1)
@@ -373,8 +369,6 @@ Kernel read_kernel(const Reader& r, const Calibration& cal) {
       steps.fail(std::string("the pipeline needs exactly one step with effect ") + to_string(e));
   // every era links the module into the list, then runs its init, then marks it live: in another
   // order a loader would run an init of a module not yet listed, or mark one live before its init
-  std::vector<std::pair<Effect, std::string>> order;
-  effect_order(k.init_module, order);
   const Effect seq[] = {Effect::list_add, Effect::init, Effect::live};
   std::vector<std::pair<Effect, std::string>> got;
   for (const auto& e : order)

@@ -19,8 +19,7 @@ namespace fs = std::filesystem;
 void check_module(const Module& m, const std::function<void(const char* key, const std::string& msg)>& fail) {
   if (m.name.empty())
     fail("name", "module name is empty");
-  if (m.name.size() > 255 ||
-      m.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+@-") != std::string::npos)
+  if (!plain_name(m.name))
     fail("name", "module names use letters, digits and '_.+@-' only, at most 255 characters");
   if (m.init_kb > m.size_kb)
     fail("init_kb", "init_kb exceeds size_kb");
