@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 
-def run(kmodsim, *args):
-    return subprocess.run([kmodsim, *args], capture_output=True, text=True)
+def run(kmodsim, *args, cwd=None):
+    return subprocess.run([kmodsim, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
 def fail(msg, p=None):

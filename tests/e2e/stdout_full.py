@@ -9,24 +9,17 @@ import subprocess
 import sys
 import tempfile
 
+from cli_check import fail
+
 KMODSIM, E2E = sys.argv[1], sys.argv[2]
 BASE = os.path.join(E2E, "configs", "base.yaml")
 
-
-def main():
-    ok = True
-    with tempfile.TemporaryDirectory() as t:
-        for args in (["config", BASE], ["run", BASE, "--json", "--out", os.path.join(t, "r")],
-                     ["graph", os.path.join(E2E, "configs", "two.yaml"), "--dot"], ["analytic", BASE, "--json"],
-                     ["sweep", os.path.join(E2E, "configs", "sweep", "cores.yaml"), "--dry-run"]):
-            with open("/dev/full", "w") as full:
-                p = subprocess.run([KMODSIM, *args], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
-            if p.returncode != 1 or p.stderr.strip() != "error: standard output: write failed: No space left on device":
-                print(f"FAIL: kmodsim {' '.join(args)} > /dev/full: exit {p.returncode}, stderr {p.stderr!r}")
-                ok = False
-    print("ok" if ok else "FAILED")
-    return 0 if ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+with tempfile.TemporaryDirectory() as t:
+    for args in (["config", BASE], ["run", BASE, "--json", "--out", os.path.join(t, "r")],
+                 ["graph", os.path.join(E2E, "configs", "two.yaml"), "--dot"], ["analytic", BASE, "--json"],
+                 ["sweep", os.path.join(E2E, "configs", "sweep", "cores.yaml"), "--dry-run"]):
+        with open("/dev/full", "w") as full:
+            p = subprocess.run([KMODSIM, *args], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        if p.returncode != 1 or p.stderr.strip() != "error: standard output: write failed: No space left on device":
+            fail(f"kmodsim {' '.join(args)} > /dev/full: exit {p.returncode}, stderr {p.stderr!r}")
+print("ok")
