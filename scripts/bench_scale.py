@@ -54,14 +54,17 @@ Two sections, then a compact table; every figure also goes to --json FILE if giv
                      the output.
      bare SimGrid    scripts/bench/simgrid_queue.cpp (build/simgrid_queue, built with kmodsim): the
                      same queue written directly on SimGrid's s4u API with kmodsim's engine
-                     settings and nothing else, in two designs (the time of the engine's run):
+                     settings and nothing else, in three designs (the time of the engine's run):
                      actor per loader: kmodsim's design (modprobe is an actor); the floor under
                        any simulator that gives each process its own SimGrid actor, so SimPy /
                        this is the most that design allows;
                      pool (--pool): loaders as plain data, one actor per core that goes straight
                        on with the next queued loader; the floor of giving that design up while
                        SimGrid still advances time
-                     (both makespans must agree too)
+                     coroutines (--coroutines): loaders as C++20 coroutines resumed by one actor,
+                       each timed wait a SimGrid kernel timer; the floor of modprobe and udevd
+                       written as coroutines
+                     (their makespans must agree too)
      kmodsim sweep child  a cross-check of "sim": the wall_s that `kmodsim sweep` records for
                      a one-run sweep of the same scenario (a forked child of the process that
                      loaded the inputs: simulate + summary, fork and exit; no run folder)
@@ -423,14 +426,15 @@ def run_queue(a, tmp):
 
 
 def simgrid_floor(a, tmp, n, row):
-    """The same queue on bare SimGrid (build/simgrid_queue, next to kmodsim), in its two designs:
-    one actor per loader (kmodsim's), and --pool (loaders as data, one actor per core). None when
-    that program is absent. Each is the least a simulator built that way spends."""
+    """The same queue on bare SimGrid (build/simgrid_queue, next to kmodsim), in its three designs:
+    one actor per loader (kmodsim's), --pool (loaders as data, one actor per core) and --coroutines
+    (loaders as coroutines, timed waits as kernel timers). None when that program is absent. Each
+    is the least a simulator built that way spends."""
     exe = os.path.join(os.path.dirname(a.kmodsim), "simgrid_queue")
     if not os.access(exe, os.X_OK):
         return None
     out = {}
-    for key, extra in (("actor", []), ("pool", ["--pool"])):
+    for key, extra in (("actor", []), ("pool", ["--pool"]), ("coroutines", ["--coroutines"])):
         times, mk = [], None
         for _ in range(a.repeat_queue):
             p = subprocess.run([exe, str(n), *extra], capture_output=True, text=True, timeout=a.timeout, check=True)
@@ -475,7 +479,9 @@ def print_queue(rows):
         f = r.get("simgrid_floor")
         if f:
             for key, label, what in (("actor", "actor per loader", "one SimGrid actor per process (kmodsim's design)"),
-                                     ("pool", "pool, --pool", "loaders as data, one actor per core")):
+                                     ("pool", "pool, --pool", "loaders as data, one actor per core"),
+                                     ("coroutines", "coroutines, --coroutines",
+                                      "loaders as coroutines, timed waits as kernel timers")):
                 g = f[key]
                 print(f"  bare SimGrid, {label} (build/simgrid_queue): {g['sim_s']['median']:.3f} s (makespan "
                       f"{'agrees' if g['rel_diff'] <= 1e-6 else 'MISMATCH'}): the floor under {what}\n"

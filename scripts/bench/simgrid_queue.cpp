@@ -9,6 +9,12 @@
 //     goes straight on with the next queued loader when its own blocks on the lock, without a
 //     context switch. The floor of the other design, with SimGrid still advancing time: what
 //     giving up "one actor per process" would buy at most (no model code, no recorder).
+//   --coroutines: loaders are C++20 coroutines (a frame of a few hundred bytes, no stack); every
+//     timed wait is a SimGrid kernel timer whose callback, in the engine's context, queues the
+//     coroutine; one actor resumes the queued coroutines, and waits on a semaphore while none
+//     is queued (one hand-over per instant with work, not per wait). The floor of a third design:
+//     modprobe and udevd written as coroutines (co_await at each blocking call), SimGrid keeping
+//     the clock, the timers and the one actor.
 //
 // scripts/bench_scale.py runs both beside SimPy and kmodsim and checks that all give the same
 // makespan. A benchmark, not a test.
@@ -19,14 +25,17 @@
 // its FIFO queue and leaves its core; unlock hands the lock to the first waiter, which then
 // queues for a core again.
 //
-// Usage: simgrid_queue N [--pool] [--cores 8] [--trips 10] [--work-us 100] [--lock-us 10]
+// Usage: simgrid_queue N [--pool | --coroutines] [--cores 8] [--trips 10] [--work-us 100] [--lock-us 10]
 // Prints one JSON line: n, design, makespan_s, sim_s (wall time of the engine's run).
+#include <simgrid/kernel/Timer.hpp>
 #include <simgrid/s4u.hpp>
 
 #include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
+#include <coroutine>
+#include <exception>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -161,21 +170,141 @@ struct Pool {
   }
 };
 
+
+// --coroutines: loaders as coroutines resumed by one actor, timed waits as kernel timers.
+struct Coro {
+  std::deque<std::coroutine_handle<>> ready; // resumed in this order by the actor
+  s4u::SemaphorePtr go;                      // the actor waits on it while nothing is ready
+  bool idle = false;
+  long left = 0; // loaders not yet done
+  double makespan = 0;
+  int free_cores = 0;
+  std::deque<std::coroutine_handle<>> runq; // loaders waiting for a core
+  bool locked = false;
+  std::deque<std::coroutine_handle<>> lockq; // loaders waiting for the lock
+
+  void unpark(std::coroutine_handle<> h) { // from a timer (engine context) or from a coroutine
+    ready.push_back(h);
+    if (idle) {
+      idle = false;
+      go->release();
+    }
+  }
+  struct Sleep {
+    Coro& c;
+    double s;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) {
+      Coro* cp = &c;
+      simgrid::kernel::timer::Timer::set(s4u::Engine::get_clock() + s, [cp, h] { cp->unpark(h); });
+    }
+    void await_resume() const noexcept {}
+  };
+  struct GetCore {
+    Coro& c;
+    bool await_ready() noexcept {
+      if (c.free_cores > 0 && c.runq.empty()) {
+        --c.free_cores;
+        return true;
+      }
+      return false;
+    }
+    void await_suspend(std::coroutine_handle<> h) { c.runq.push_back(h); } // put_core hands us its core
+    void await_resume() const noexcept {}
+  };
+  void put_core() {
+    if (runq.empty()) {
+      ++free_cores;
+      return;
+    }
+    std::coroutine_handle<> h = runq.front();
+    runq.pop_front();
+    unpark(h);
+  }
+  struct Lock { // taken when free; else queued, leaving the core
+    Coro& c;
+    bool await_ready() noexcept {
+      if (!c.locked) {
+        c.locked = true;
+        return true;
+      }
+      return false;
+    }
+    void await_suspend(std::coroutine_handle<> h) {
+      c.lockq.push_back(h);
+      c.put_core();
+    }
+    void await_resume() const noexcept {}
+  };
+  void unlock() {
+    if (lockq.empty()) {
+      locked = false;
+      return;
+    }
+    std::coroutine_handle<> h = lockq.front(); // unlock hands it the lock
+    lockq.pop_front();
+    unpark(h);
+  }
+  struct Task { // a started coroutine that frees its own frame when it ends
+    struct promise_type {
+      Task get_return_object() noexcept { return {}; }
+      std::suspend_never initial_suspend() noexcept { return {}; }
+      std::suspend_never final_suspend() noexcept { return {}; }
+      void return_void() noexcept {}
+      void unhandled_exception() noexcept { std::terminate(); }
+    };
+  };
+  Task loader(long trips, double work_s, double lock_s) {
+    co_await GetCore{*this};
+    for (long t = 0; t < trips; ++t) {
+      co_await Sleep{*this, work_s};
+      if (locked) {
+        co_await Lock{*this}; // unlock made us the owner
+        co_await GetCore{*this};
+      } else {
+        locked = true;
+      }
+      co_await Sleep{*this, lock_s};
+      unlock();
+    }
+    put_core();
+    makespan = std::max(makespan, s4u::Engine::get_clock());
+    --left;
+  }
+  void run(long n, long trips, double work_s, double lock_s) { // the one actor
+    go = s4u::Semaphore::create(0);
+    left = n;
+    for (long i = 0; i < n; ++i)
+      loader(trips, work_s, lock_s); // runs to its first wait
+    while (left > 0) {
+      while (!ready.empty()) {
+        std::coroutine_handle<> h = ready.front();
+        ready.pop_front();
+        h.resume();
+      }
+      if (left == 0)
+        break;
+      idle = true;
+      go->acquire(); // a timer queued a coroutine
+    }
+  }
+};
+
 } // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: simgrid_queue N [--pool] [--cores 8] [--trips 10] [--work-us 100] [--lock-us 10]\n");
+    std::fprintf(stderr, "usage: simgrid_queue N [--pool | --coroutines] [--cores 8] [--trips 10] [--work-us 100] [--lock-us 10]\n");
     return 2;
   }
   const long n = std::atol(argv[1]);
   long cores = 8, trips = 10;
   double work_us = 100, lock_us = 10;
-  bool pool = false;
+  bool pool = false, coroutines = false;
   for (int i = 2; i < argc; i += 2) {
     const std::string k = argv[i];
-    if (k == "--pool") {
-      pool = true;
+    if (k == "--pool" || k == "--coroutines") {
+      (k == "--pool" ? pool : coroutines) = true;
       --i;
       continue;
     }
@@ -195,6 +324,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "simgrid_queue: unknown option %s\n", k.c_str());
       return 2;
     }
+  }
+  if (pool && coroutines) {
+    std::fprintf(stderr, "simgrid_queue: --pool and --coroutines are two designs: give one\n");
+    return 2;
   }
   if (n < 1 || cores < 1 || trips < 0) {
     std::fprintf(stderr, "simgrid_queue: need N >= 1, --cores >= 1, --trips >= 0\n");
@@ -216,9 +349,13 @@ int main(int argc, char** argv) {
   zone->seal();
   Queue q;
   Pool p;
+  Coro co;
   std::vector<Loader> loaders; // --pool: the loaders the cores run
   double makespan = 0;
-  if (pool) {
+  if (coroutines) {
+    co.free_cores = static_cast<int>(cores);
+    s4u::Actor::create("loaders", host, [&co, n, trips, work_us, lock_us] { co.run(n, trips, work_us * 1e-6, lock_us * 1e-6); });
+  } else if (pool) {
     p.cores.resize(static_cast<size_t>(cores));
     p.left = n;
     loaders.assign(static_cast<size_t>(n), Loader{trips, false});
@@ -247,7 +384,9 @@ int main(int argc, char** argv) {
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (pool)
     makespan = p.makespan;
+  if (coroutines)
+    makespan = co.makespan;
   std::printf("{\"n\": %ld, \"design\": \"%s\", \"makespan_s\": %.17g, \"sim_s\": %.6f}\n", n,
-              pool ? "pool" : "actor per loader", makespan, s);
+              coroutines ? "coroutines" : pool ? "pool" : "actor per loader", makespan, s);
   return 0;
 }
