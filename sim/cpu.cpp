@@ -29,7 +29,7 @@ std::unique_ptr<CpuModel> CpuModel::create(const Machine& m, bool kernel_preempt
   case SchedulerModel::processor_sharing:
     return std::make_unique<ProcessorSharingCpu>(host, rec, speed, max_sim_time_s);
   case SchedulerModel::time_slice:
-    return std::make_unique<RunQueueCpu>(host, rec, speed, m.cores, m.scheduler.slice_ms * 1e3, kernel_preemptible,
+    return std::make_unique<RunQueueCpu>(host, rec, speed, m.cores, m.scheduler.effective_slice_ms(m.cores) * 1e3, kernel_preemptible,
                                          !slice_by_slice);
   case SchedulerModel::run_to_block:
     return std::make_unique<RunQueueCpu>(host, rec, speed, m.cores, std::numeric_limits<double>::infinity(), false);

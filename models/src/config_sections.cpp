@@ -148,11 +148,13 @@ Machine read_machine(const Reader& r) {
   }
   if (r.has("scheduler")) {
     Reader s = r.child("scheduler");
-    s.allow_keys({"model", "slice_ms"});
+    s.allow_keys({"model", "slice_ms", "slice_scaling"});
     m.scheduler.model = s.get_enum("model", SchedulerModel::time_slice,
                                    {SchedulerModel::processor_sharing, SchedulerModel::time_slice,
                                     SchedulerModel::run_to_block});
     m.scheduler.slice_ms = s.get_ranged("slice_ms", 4.0, limits::kSliceMs);
+    m.scheduler.slice_scaling = s.get_enum("slice_scaling", SliceScaling::none,
+                                           {SliceScaling::none, SliceScaling::log, SliceScaling::log_capped});
   }
   return m;
 }
@@ -440,8 +442,8 @@ int udev_children_max(const Reader& c, const Machine& m) {
       c.fail("the '" + f + "' formula needs the machine's memory: set machine.ram_mb");
     return m.ram_mb;
   };
-  if (f == "udev-2009") // old udevd: UDEVD_MAX_CHILDS
-    return 64;
+  if (f == "udev-2009") // udevd 2007-2009 (udev/udevd.c, main): max_childs = 128 + MemTotal MiB / 4
+    return static_cast<int>(128 + std::floor(need_ram()) / 4);
   if (f == "udev-worker") // worker-based udevd: 128 + RAM_MB / 8
     return static_cast<int>(128 + need_ram() / 8);
   if (f == "systemd-2015") // systemd-udevd ~2015: 8 + 2 x CPUs

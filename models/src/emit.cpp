@@ -135,8 +135,10 @@ std::string to_yaml(const Scenario& s) {
   e << YAML::Key << "disk" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "read_mbps" << YAML::Value
     << num(m.disk.read_mbps) << YAML::Key << "latency_ms" << YAML::Value << num(m.disk.latency_ms) << YAML::EndMap;
   e << YAML::Key << "scheduler" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "model" << YAML::Value
-    << to_string(m.scheduler.model) << YAML::Key << "slice_ms" << YAML::Value << num(m.scheduler.slice_ms)
-    << YAML::EndMap;
+    << to_string(m.scheduler.model) << YAML::Key << "slice_ms" << YAML::Value << num(m.scheduler.slice_ms);
+  if (m.scheduler.slice_scaling != SliceScaling::none) // listed only when given, as ram_mb
+    e << YAML::Key << "slice_scaling" << YAML::Value << to_string(m.scheduler.slice_scaling);
+  e << YAML::EndMap;
   e << YAML::EndMap;
 
   const auto& k = s.kernel;

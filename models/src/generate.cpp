@@ -44,6 +44,8 @@ Scenario random_scenario(const Scenario& base, std::uint64_t seed, const GenSpec
                                    SchedulerModel::run_to_block};
   m.scheduler.model = models[d.integer(0, 2)];
   m.scheduler.slice_ms = d.log_range(0.1, 20);
+  const SliceScaling scalings[] = {SliceScaling::none, SliceScaling::log, SliceScaling::log_capped};
+  m.scheduler.slice_scaling = scalings[d.integer(0, 2)];
   m.disk.read_mbps = d.maybe(0.3, 5, 500);
   m.disk.latency_ms = d.maybe(0.5, 0.01, 10);
 

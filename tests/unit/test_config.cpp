@@ -74,6 +74,27 @@ TEST(Config, InlineSectionWithFileAndOverlay) {
   EXPECT_EQ(s.machine.scheduler.model, SchedulerModel::run_to_block); // deep merge keeps the file's model
 }
 
+// CFS's boot-time scaling of its granularity (sched_init_granularity, 2.6.28; SCHED_TUNABLESCALING_LOG, 2.6.36+)
+TEST(Config, SliceScalingByHand) {
+  Machine::Scheduler s;
+  s.slice_ms = 4;
+  EXPECT_DOUBLE_EQ(s.effective_slice_ms(2), 4.0); // none
+  s.slice_scaling = SliceScaling::log;            // x (1 + ilog2(CPUs)), at most 200 ms
+  EXPECT_DOUBLE_EQ(s.effective_slice_ms(1), 4.0);
+  EXPECT_DOUBLE_EQ(s.effective_slice_ms(2), 8.0);
+  EXPECT_DOUBLE_EQ(s.effective_slice_ms(3), 8.0);
+  EXPECT_DOUBLE_EQ(s.effective_slice_ms(4), 12.0);
+  EXPECT_DOUBLE_EQ(s.effective_slice_ms(64), 28.0);
+  s.slice_ms = 40;
+  EXPECT_DOUBLE_EQ(s.effective_slice_ms(1024), 200.0); // 40 x 11 = 440, the limit
+  s.slice_ms = 0.75;
+  s.slice_scaling = SliceScaling::log_capped; // x (1 + ilog2(min(CPUs, 8)))
+  EXPECT_DOUBLE_EQ(s.effective_slice_ms(1), 0.75);
+  EXPECT_DOUBLE_EQ(s.effective_slice_ms(4), 2.25);
+  EXPECT_DOUBLE_EQ(s.effective_slice_ms(8), 3.0);
+  EXPECT_DOUBLE_EQ(s.effective_slice_ms(2048), 3.0);
+}
+
 struct BadCase {
   const char* file;
   const char* needle;

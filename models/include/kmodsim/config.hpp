@@ -26,6 +26,12 @@ public:
 
 enum class SchedulerModel { processor_sharing, time_slice, run_to_block };
 const char* to_string(SchedulerModel m);
+/// How CFS scales its granularity with the CPU count at boot (time_slice's slice):
+///  - none: slice_ms as given;
+///  - log: x (1 + ilog2(CPUs)), at most 200 ms (sched_init_granularity, 2.6.24-2.6.35);
+///  - log_capped: x (1 + ilog2(min(CPUs, 8))) (SCHED_TUNABLESCALING_LOG, 2.6.36+).
+enum class SliceScaling { none, log, log_capped };
+const char* to_string(SliceScaling s);
 
 struct Machine {
   std::string name;
@@ -42,7 +48,10 @@ struct Machine {
   } disk;
   struct Scheduler {
     SchedulerModel model = SchedulerModel::time_slice;
-    double slice_ms = 4.0; ///< time_slice only: the round-robin slice
+    double slice_ms = 4.0; ///< time_slice only: the round-robin slice (before slice_scaling)
+    SliceScaling slice_scaling = SliceScaling::none;
+    /// The slice the time_slice model uses on `cores` CPUs, ms.
+    double effective_slice_ms(int cores) const;
   } scheduler;
 };
 
