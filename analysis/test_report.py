@@ -256,6 +256,31 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(paths, [os.path.join(sweep, "sweep.png"), os.path.join(sweep, "sweep.svg")])
         self.assert_figure(paths[0])
 
+    def test_plot_sweep_non_numeric_metric_stops(self):
+        # a finished run whose makespan_s is text stops the script, naming the file's line (a
+        # failed run's two-line error message before it counts as two lines); it was read as
+        # NaN and the run silently left out of the means
+        sweep = write_sweep(os.path.join(self.tmp, "sweep"))
+        runs_csv = os.path.join(sweep, "runs.csv")
+        with open(runs_csv, newline="") as f:
+            rows = list(csv.DictReader(f))
+        failed = dict(rows[-1], error="child killed\nby signal 9")
+        rows = [failed] + [dict(r, error="") for r in rows[:-1]]
+        rows[3]["makespan_s"] = "abc"  # p1-r0: line 1 header, 2-3 the failed run, 4-5 p0
+        with open(runs_csv, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        proc = run(SWEEP, runs_csv, "-o", os.path.join(self.tmp, "out"))
+        self.assert_clean_error(proc, 2, "runs.csv", "line 6", "makespan_s", "'abc'")
+        rows[3]["makespan_s"] = ""  # an empty makespan of a finished run stops it too
+        with open(runs_csv, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        proc = run(SWEEP, runs_csv, "-o", os.path.join(self.tmp, "out"))
+        self.assert_clean_error(proc, 2, "runs.csv", "line 6", "makespan_s", "empty")
+
     # ------------------------------------------------------------ report.py
 
     def test_report_every_kind(self):
