@@ -84,6 +84,8 @@ def main():
         raise kio.DataError("--at", f"expected core counts separated by commas, got {a.at!r}") from None
     out = a.out or os.path.dirname(os.path.abspath(a.runs_csv))
     df = read_runs(a.runs_csv)
+    if df.attrs.get("failed"):
+        print(f"warning: {a.runs_csv}: {df.attrs['failed']} failed runs left out", file=sys.stderr)
     if df.empty:
         raise kio.DataError(a.runs_csv, "no finished runs")
     os.makedirs(out, exist_ok=True)

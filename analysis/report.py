@@ -327,13 +327,18 @@ def sweep_section(rep, folder, level):
         df = plot_sweep.read_runs(runs_csv)
         if rep.needs_plot([png], [runs_csv]):
             png = plot_sweep.plot(df, rep.figure_dir(folder))[0]
-        parts.append(rep.figure(png, "makespan vs cores per kernel, one panel per CPU model "
-                                     "(band: 95% confidence interval of the mean, with replications)"))
+        extras = plot_sweep.extra_axes(df)
+        lines = "one line per kernel" + "".join(f" and {a[len('axis.'):]}" for a in extras)
+        parts.append(rep.figure(png, f"makespan vs cores, {lines}, one panel per CPU model "
+                                     "(band: 95% confidence interval of the mean over the replications "
+                                     "of each point, with replications)"))
         sp, base = plot_sweep.speedups(df)
         if len(sp):
             parts.append(f"<{h}>Speedup over {esc(base)}</{h}>")
-            show = sp[["scheduler", "cores", "kernel", "makespan_s", "baseline_makespan_s",
-                       "speedup", "gain_pct", "modules_loaded", "failures"]]
+            parts.append("<p class=\"note\">Paired by replication (the same seed): n counts the "
+                         "replications where both kernels finished.</p>")
+            show = sp[["scheduler", "cores"] + extras + ["kernel", "n", "makespan_s", "baseline_makespan_s",
+                                                         "speedup", "gain_pct", "modules_loaded", "failures"]]
             parts.append(df_table(show))
     else:
         parts.append("<p class=\"note\">runs.csv lacks the columns of the sweep plot "
