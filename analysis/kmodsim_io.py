@@ -166,24 +166,51 @@ def read_modules(run_dir):
     return df
 
 
-def read_sweep_runs(runs_csv, needed, numeric, hint=""):
-    """The finished runs of a sweep's runs.csv, with the `numeric` columns as numbers; raises
-    DataError when the file is missing, malformed or lacks a `needed` column (`hint` follows the
-    list of missing ones)."""
+def read_sweep_runs(runs_csv, needed, numeric, hint="", may_be_empty=()):
+    """The finished runs (status ok) of a sweep's runs.csv, with the `numeric` columns as
+    numbers; raises DataError when the file is missing, malformed or lacks a `needed` column
+    (`hint` follows the list of missing ones), and when a finished run has a `numeric` value that
+    is not a number, or is empty outside `may_be_empty` (a metric only some kernels report). The
+    number of runs left out (status not ok) is in the result's attrs["failed"]."""
     try:
-        df = pd.read_csv(runs_csv)
+        df = pd.read_csv(runs_csv, keep_default_na=False, na_values=[""])
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise DataError(runs_csv, str(e).strip()) from None
     missing = [c for c in needed if c not in df.columns]
     if missing:
         raise DataError(runs_csv, f"missing column(s) {', '.join(missing)}{hint}")
+    failed = 0
     if "status" in df.columns:
-        df = df[df["status"] == "ok"]
+        ok = df["status"] == "ok"
+        failed = int((~ok).sum())
+        df = df[ok]
     df = df.copy()
     for col in numeric:
         if col in df.columns:
-            df[col] = pd.to_numeric(df[col], errors="coerce")
+            values = pd.to_numeric(df[col], errors="coerce")
+            bad = values.isna() & (df[col].notna() | (col not in may_be_empty))
+            if bad.any():
+                i = bad.idxmax()
+                text = df.at[i, col]
+                raise DataError(runs_csv, f"line {_csv_line(runs_csv, i)}: column '{col}' "
+                                          + ("is empty" if pd.isna(text) else f"is not a number: {text!r}"))
+            df[col] = values
+    df.attrs["failed"] = failed
     return df
+
+
+def _csv_line(path, row):
+    """The 1-based line of a CSV file where data row `row` (0-based) starts; quoted fields may
+    span lines (a run's error message)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        next(reader, None)
+        start = reader.line_num + 1
+        for i, _ in enumerate(reader):
+            if i == row:
+                return start
+            start = reader.line_num + 1
+    return row + 2
 
 
 def save(fig, path):

@@ -27,7 +27,7 @@ PANELS = [("makespan_s", "boot time (s)"), ("lock.utilization", "module_mutex ut
 def read_runs(runs_csv):
     """The finished runs; kio.DataError when the file is missing, malformed or lacks a column."""
     df = kio.read_sweep_runs(runs_csv, NEEDED, [p for p, _ in PANELS] + ["cores", "modules_loaded", "modprobe_runs"],
-                             " (a capacity sweep's runs.csv?)")
+                             " (a capacity sweep's runs.csv?)", may_be_empty=("vmalloc.peak_mb",))
     if "vmalloc.peak_mb" not in df.columns:  # no kernel of the sweep takes module area
         df["vmalloc.peak_mb"] = float("nan")
     df["case"] = df["axis.case"]
@@ -84,6 +84,8 @@ def main():
         raise kio.DataError("--at", f"expected core counts separated by commas, got {a.at!r}") from None
     out = a.out or os.path.dirname(os.path.abspath(a.runs_csv))
     df = read_runs(a.runs_csv)
+    if df.attrs.get("failed"):
+        print(f"warning: {a.runs_csv}: {df.attrs['failed']} failed runs left out", file=sys.stderr)
     if df.empty:
         raise kio.DataError(a.runs_csv, "no finished runs")
     os.makedirs(out, exist_ok=True)

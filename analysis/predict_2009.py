@@ -11,7 +11,10 @@ draws of every uncertain input, the same noise and uevent order) under both kern
   ci95       2.5th-97.5th percentile of the replications' speedups: the prediction interval,
              covering parameter uncertainty and run-to-run noise;
   mean_ci95  Student-t interval of the mean speedup.
+Both are null (and printed "n=1: no interval") with fewer than 2 replications.
+A missing file or column, or no finished 2-core run of a kernel: one line `error: <file>: ...`, exit 1.
 """
+import argparse
 import json
 import math
 import os
@@ -31,29 +34,65 @@ BASE, PATCH, CLOSED = "linux-2.6.28", "linux-2.6.29-rusty", "linux-2.6.29-rusty-
 RESOLVE = "linux-2.6.29-resolve-one-lock"
 
 
-def read_runs(path):
-    """A sweep's runs.csv, its finished runs only; a missing or malformed file is a one-line error."""
+BASIC = ["replication", "kernel", "makespan_s", "status"]
+SWEEP_NEED = BASIC + ["axis.machine.cores", "failures", "modules_loaded"]
+CASES_NEED = BASIC + ["axis.case"]
+MIN_N = 2  # replications below which no interval is given
+
+
+def fail(path, what):
+    sys.exit(f"error: {path}: {' '.join(str(what).split())}")
+
+
+def read_runs(path, need):
+    """A sweep's runs.csv, its finished runs only; a missing or malformed file, a missing column of
+    `need` or a finished run with a non-numeric makespan is a one-line error."""
     try:
         df = pd.read_csv(path)
-    except (OSError, ValueError) as e:
-        sys.exit(f"error: {path}: {e}")
-    need = {"replication", "kernel", "makespan_s", "status"}
-    if not need <= set(df.columns):
-        sys.exit(f"error: {path}: not a kmodsim sweep's runs.csv (missing {', '.join(sorted(need - set(df.columns)))})")
+    except (OSError, ValueError, UnicodeDecodeError) as e:
+        fail(path, e)
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        fail(path, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+                   + (" (not a kmodsim sweep's runs.csv)" if set(missing) & set(BASIC) else ""))
     bad = df[df.status != "ok"]
     if len(bad):
         print(f"warning: {path}: {len(bad)} failed runs left out", file=sys.stderr)
-    return df[df.status == "ok"]
+    df = df[df.status == "ok"].copy()
+    for col in [c for c in need if c not in ("kernel", "status", "axis.case")]:
+        values = pd.to_numeric(df[col], errors="coerce")
+        if values.isna().any():
+            i = values.isna().idxmax()
+            fail(path, f"data row {i + 1} (status ok): column {col} is not a number: {df.at[i, col]!r}")
+        df[col] = values
+    return df
+
+
+def rnd(x):
+    """x rounded to 3 decimals; None for NaN (strict JSON has no NaN)."""
+    return None if x is None or not math.isfinite(x) else round(float(x), 3)
 
 
 def summarize(pct):
-    pct = pd.Series(pct).dropna()
+    """mean, ci95 (2.5-97.5 percentiles), mean_ci95 (Student-t) and n of a sample; the intervals
+    are None below MIN_N values, the mean None without any."""
+    pct = pd.Series(pct, dtype=float).dropna()
     n = len(pct)
-    m = float(pct.mean())
-    sd = float(pct.std(ddof=1)) if n > 1 else float("nan")
-    t = stats.t.ppf(0.975, n - 1) if n > 1 else float("nan")
-    return {"mean": round(m, 3), "ci95": [round(float(pct.quantile(0.025)), 3), round(float(pct.quantile(0.975)), 3)],
-            "mean_ci95": [round(m - t * sd / math.sqrt(n), 3), round(m + t * sd / math.sqrt(n), 3)], "n": n}
+    m = float(pct.mean()) if n else float("nan")
+    if n < MIN_N:
+        return {"mean": rnd(m), "ci95": None, "mean_ci95": None, "n": n}
+    half = stats.t.ppf(0.975, n - 1) * float(pct.std(ddof=1)) / math.sqrt(n)
+    return {"mean": rnd(m), "ci95": [rnd(pct.quantile(0.025)), rnd(pct.quantile(0.975))],
+            "mean_ci95": [rnd(m - half), rnd(m + half)], "n": n}
+
+
+def show(e, unit="%", spec="+.1f"):
+    """'mean% [lo, hi]% (95% of runs, n=N)' of a summarize() result; 'n=1: no interval' below MIN_N."""
+    if e["mean"] is None:
+        return "n=0: no finished pair"
+    if e["ci95"] is None:
+        return f"{e['mean']:{spec}}{unit} (n={e['n']}: no interval)"
+    return f"{e['mean']:{spec}}{unit} [{e['ci95'][0]:{spec}}, {e['ci95'][1]:{spec}}]{unit} (95% of runs, n={e['n']})"
 
 
 def speedups(df, key_cols, base, other):
@@ -64,9 +103,18 @@ def speedups(df, key_cols, base, other):
 
 
 def main():
-    d = sys.argv[1]
-    runs = read_runs(os.path.join(d, "sweep", "runs.csv"))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("dir", help="the output folder of experiments/lkml_2009.py (sweep/, ablations/, sensitivity/)")
+    d = ap.parse_args().dir
+    sweep_csv = os.path.join(d, "sweep", "runs.csv")
+    runs = read_runs(sweep_csv, SWEEP_NEED)
     runs = runs.rename(columns={"axis.machine.cores": "c"})
+    if runs.c.dropna().mod(1).eq(0).all():
+        runs["c"] = runs.c.astype("int64")
+    two = runs[runs.c == 2]
+    for k in (BASE, PATCH, CLOSED):
+        if not (two.kernel == k).any():
+            fail(sweep_csv, f"no finished 2-core run of {k} (the prediction is at 2 cores)")
     pred = {"observed_pct": OBSERVED_PCT, "observed_source": "Kay Sievers via Rusty Russell, LKML Feb 2009 (DOMAIN.md section 1)",
             "definition": "speedup_pct = (T_2.6.28 - T_patch) / T_2.6.28 x 100 per replication (same seed); ci95 = "
                           "2.5-97.5 percentiles over replications (parameter uncertainty + noise)",
@@ -83,6 +131,8 @@ def main():
         entry["speedup_pct_race_closed"] = summarize(speedups(g, ["replication"], BASE, CLOSED))
         pred["per_cores"][str(c)] = entry
     two = pred["per_cores"]["2"]
+    if two["speedup_pct_race_closed"]["n"] == 0:
+        fail(sweep_csv, f"no replication where both {BASE} and {CLOSED} finished on 2 cores")
     pred["speedup_pct"] = two["speedup_pct_race_closed"]["mean"]
     pred["ci95"] = two["speedup_pct_race_closed"]["ci95"]
     pred["mean_ci95"] = two["speedup_pct_race_closed"]["mean_ci95"]
@@ -93,7 +143,7 @@ def main():
     pred["failed_loads_mean"] = {k: two[k]["failed_loads_mean"] for k in (BASE, PATCH, CLOSED)}
 
     # ablations
-    ab = read_runs(os.path.join(d, "ablations", "runs.csv"))
+    ab = read_runs(os.path.join(d, "ablations", "runs.csv"), CASES_NEED)
     pred["ablations"] = {}
     for name, g in ab.groupby("axis.case", sort=False):
         pred["ablations"][name] = summarize(speedups(g, ["replication"], BASE, CLOSED))
@@ -101,7 +151,7 @@ def main():
         pred["ablations"]["resolve_one_lock"] = summarize(
             speedups(ab[ab["axis.case"] == "baseline"], ["replication"], BASE, RESOLVE))
     # sensitivity: change of the mean speedup (race closed, 2 cores, point values) per input
-    se = read_runs(os.path.join(d, "sensitivity", "runs.csv"))
+    se = read_runs(os.path.join(d, "sensitivity", "runs.csv"), CASES_NEED)
     case = se["axis.case"].astype(str)
     se = se.assign(input=case.map(lambda c: c.rsplit("*", 1)[0]),
                    factor=case.map(lambda c: float(c.rsplit("*", 1)[1]) if "*" in c else 1.0))
@@ -111,12 +161,11 @@ def main():
         lo = speedups(g[g.factor == 0.5], ["replication"], BASE, CLOSED).mean()
         hi = speedups(g[g.factor == 1.5], ["replication"], BASE, CLOSED).mean()
         tor.append((name, lo - ref, hi - ref, max(abs(lo - ref), abs(hi - ref))))
-    tor.sort(key=lambda t: -t[3])
-    pred["sensitivity"] = {"reference_speedup_pct": round(float(ref), 3),
-                           "one_at_a_time": [{"input": n, "x0.5": round(float(a), 3), "x1.5": round(float(b), 3)}
-                                             for n, a, b, _ in tor]}
+    tor.sort(key=lambda t: -t[3] if math.isfinite(t[3]) else math.inf)  # NaN (a factor missing): last
+    pred["sensitivity"] = {"reference_speedup_pct": rnd(ref),
+                           "one_at_a_time": [{"input": n, "x0.5": rnd(a), "x1.5": rnd(b)} for n, a, b, _ in tor]}
     with open(os.path.join(d, "prediction.json"), "w") as f:
-        json.dump(pred, f, indent=2)
+        json.dump(pred, f, indent=2, allow_nan=False)
 
     # plots
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -133,35 +182,41 @@ def main():
     fig.savefig(os.path.join(d, "prediction.png"), dpi=120)
     fig.savefig(os.path.join(d, "prediction.svg"), metadata=SVG_METADATA)
     top = tor[:12][::-1]
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(top) + 1.2))
-    for i, (n, a, b, _) in enumerate(top):
-        ax.barh(i, a, color="tab:blue")
-        ax.barh(i, b, color="tab:orange")
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(top) + 1.4))
+    for i, (n, a, b, _) in enumerate(top):  # side by side: x0.5 above, x1.5 below (neither hides the other)
+        ax.barh(i + 0.2, a if math.isfinite(a) else 0, height=0.4, color="tab:blue", label="x0.5" if i == 0 else None)
+        ax.barh(i - 0.2, b if math.isfinite(b) else 0, height=0.4, color="tab:orange", label="x1.5" if i == 0 else None)
     ax.set_yticks(range(len(top)))
     ax.set_yticklabels([n.replace("calibration.coefficients.", "").replace(".value", "") for n, *_ in top], fontsize=8)
     ax.axvline(0, color="k", lw=0.8)
-    ax.set_xlabel(f"change of the speedup (points) from {ref:.2f}%: x0.5 (blue), x1.5 (orange)")
+    if top:
+        ax.legend(title="input scaled by", fontsize=8, title_fontsize=8, loc="lower right")
+    ax.set_xlabel(f"change of the mean speedup (points) from {ref:.2f}%")
     fig.tight_layout()
     fig.savefig(os.path.join(d, "tornado.png"), dpi=120)
     fig.savefig(os.path.join(d, "tornado.svg"), metadata=SVG_METADATA)
 
     print("\n".join(lines))
     p = pred
-    print(f"\nPREDICTION (2 cores, race closed): speedup {p['speedup_pct']:+.1f}% (negative: slower), 95% of runs "
-          f"in [{p['ci95'][0]:+.1f}, {p['ci95'][1]:+.1f}]% (mean in [{p['mean_ci95'][0]:+.1f}, {p['mean_ci95'][1]:+.1f}]); "
+    e = two["speedup_pct_race_closed"]
+    if e["ci95"] is None:
+        interval = f"n={e['n']}: no interval"
+    else:
+        interval = (f"95% of runs in [{e['ci95'][0]:+.1f}, {e['ci95'][1]:+.1f}]% (n={e['n']}; mean in "
+                    f"[{e['mean_ci95'][0]:+.1f}, {e['mean_ci95'][1]:+.1f}])")
+    print(f"\nPREDICTION (2 cores, race closed): speedup {p['speedup_pct']:+.1f}% (negative: slower), {interval}; "
           f"observed ~{OBSERVED_PCT:+.0f}%")
-    q = p["speedup_pct_as_posted"]
-    print(f"as posted (race open): {q['mean']:+.1f}% [{q['ci95'][0]:+.1f}, {q['ci95'][1]:+.1f}], with "
+    print(f"as posted (race open): {show(p['speedup_pct_as_posted'])}, with "
           f"{p['failed_loads_mean'][PATCH]:.1f} failed loads per boot")
-    for c in ("1", "4"):
-        e = p["per_cores"][c]["speedup_pct_race_closed"]
-        print(f"{c} cores (race closed): {e['mean']:.1f}% [{e['ci95'][0]:.1f}, {e['ci95'][1]:.1f}]")
+    for c, e in p["per_cores"].items():
+        if c != "2" and "speedup_pct_race_closed" in e:
+            print(f"{c} cores (race closed): {show(e['speedup_pct_race_closed'])}")
     print("ablations (2 cores, speedup %):")
     for n, e in p["ablations"].items():
-        print(f"  {n:18} {e['mean']:6.1f}  [{e['ci95'][0]:.1f}, {e['ci95'][1]:.1f}]")
+        print(f"  {n:18} {show(e)}")
     print("sensitivity, top 5 (points of speedup at x0.5 / x1.5):")
     for t in p["sensitivity"]["one_at_a_time"][:5]:
-        print(f"  {t['input']:55} {t['x0.5']:+6.2f} {t['x1.5']:+6.2f}")
+        print(f"  {t['input']:55} " + " ".join("     -" if t[x] is None else f"{t[x]:+6.2f}" for x in ("x0.5", "x1.5")))
     print(f"outputs in {d}/ (prediction.json, prediction.png/.svg, tornado.png/.svg)")
 
 

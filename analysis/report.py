@@ -327,13 +327,18 @@ def sweep_section(rep, folder, level):
         df = plot_sweep.read_runs(runs_csv)
         if rep.needs_plot([png], [runs_csv]):
             png = plot_sweep.plot(df, rep.figure_dir(folder))[0]
-        parts.append(rep.figure(png, "makespan vs cores per kernel, one panel per CPU model "
-                                     "(band: 95% confidence interval of the mean, with replications)"))
+        extras = plot_sweep.extra_axes(df)
+        lines = "one line per kernel" + "".join(f" and {a[len('axis.'):]}" for a in extras)
+        parts.append(rep.figure(png, f"makespan vs cores, {lines}, one panel per CPU model "
+                                     "(band: 95% confidence interval of the mean over the replications "
+                                     "of each point, with replications)"))
         sp, base = plot_sweep.speedups(df)
         if len(sp):
             parts.append(f"<{h}>Speedup over {esc(base)}</{h}>")
-            show = sp[["scheduler", "cores", "kernel", "makespan_s", "baseline_makespan_s",
-                       "speedup", "gain_pct", "modules_loaded", "failures"]]
+            parts.append("<p class=\"note\">Paired by replication (the same seed): n counts the "
+                         "replications where both kernels finished.</p>")
+            show = sp[["scheduler", "cores"] + extras + ["kernel", "n", "makespan_s", "baseline_makespan_s",
+                                                         "speedup", "gain_pct", "modules_loaded", "failures"]]
             parts.append(df_table(show))
     else:
         parts.append("<p class=\"note\">runs.csv lacks the columns of the sweep plot "
@@ -355,7 +360,19 @@ def sweep_section(rep, folder, level):
     return "".join(parts)
 
 
+def span(pair, n=None):
+    """'[lo, hi]' of an interval of prediction.json; null (fewer than 2 replications): no interval."""
+    if pair is None:
+        return f"n={n}: no interval" if n is not None else "no interval"
+    return f"[{fmt(pair[0])}, {fmt(pair[1])}]"
+
+
 def interval(e):
+    """'mean [lo, hi]' (95% of runs) of a prediction.json entry, or the mean and why no interval."""
+    if e.get("mean") is None:
+        return f"no finished pair (n={e.get('n', 0)})"
+    if e.get("ci95") is None:
+        return f"{e['mean']:+.2f} (n={e['n']}: no interval)" if "n" in e else f"{e['mean']:+.2f} (no interval)"
     return f"{e['mean']:+.2f} [{e['ci95'][0]:+.2f}, {e['ci95'][1]:+.2f}]"
 
 
@@ -364,11 +381,14 @@ def plot_ablations(pred, observed, path):
     items = list(pred["ablations"].items())
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(items) + 1.4))
     for i, (name, e) in enumerate(items):
-        lo, hi = e["ci95"]
-        ax.barh(i, hi - lo, left=lo, height=0.5, color="#9ecae1", linewidth=0)
-        mlo, mhi = e["mean_ci95"]
-        ax.plot([mlo, mhi], [i, i], color="#08519c", linewidth=3)
-        ax.plot([e["mean"]], [i], marker="o", color="#08519c")
+        if e.get("ci95") is not None:  # null below 2 replications: the mean alone
+            lo, hi = e["ci95"]
+            ax.barh(i, hi - lo, left=lo, height=0.5, color="#9ecae1", linewidth=0)
+        if e.get("mean_ci95") is not None:
+            mlo, mhi = e["mean_ci95"]
+            ax.plot([mlo, mhi], [i, i], color="#08519c", linewidth=3)
+        if e.get("mean") is not None:
+            ax.plot([e["mean"]], [i], marker="o", color="#08519c")
     ax.axvline(0, color="black", linewidth=0.8)
     if observed is not None:
         ax.axvline(observed, color="#d62728", linestyle="--", linewidth=1,
@@ -393,11 +413,16 @@ def prediction_section(rep, folder, level):
                                         "is not writable")
         proc = subprocess.run([sys.executable, os.path.join(HERE, "predict_2009.py"), folder],
                               capture_output=True, text=True)
+        lines = proc.stderr.strip().splitlines()
+        for line in lines:  # its warnings (failed runs left out) are the reader's to see
+            if line.startswith("warning: "):
+                print(line, file=sys.stderr)
         if proc.returncode != 0:
-            lines = proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"]
-            msg = lines[-1]
-            raise kio.DataError(os.path.join(folder, "prediction.json"),
-                                f"predict_2009.py failed: {msg[7:] if msg.startswith('error: ') else msg}")
+            msg = lines[-1] if lines else f"exit status {proc.returncode}"
+            if msg.startswith("error: ") and ": " in msg[7:]:  # the input it names: sweep/runs.csv, ...
+                path, what = msg[7:].split(": ", 1)
+                raise kio.DataError(path, f"{what} (predict_2009.py)")
+            raise kio.DataError(os.path.join(folder, "prediction.json"), f"predict_2009.py failed: {msg}")
     try:
         with open(pred_path, encoding="utf-8") as f:
             pred = json.load(f)
@@ -408,9 +433,14 @@ def prediction_section(rep, folder, level):
     h = f"h{min(level + 2, 6)}"
     observed = pred.get("observed_pct")
     headline = {"mean": pred["speedup_pct"], "ci95": pred["ci95"]}
+    n2 = pred.get("per_cores", {}).get("2", {}).get("speedup_pct_race_closed", {}).get("n")
+    if n2 is not None:
+        headline["n"] = n2
+    mean_ci = ("no interval of the mean" if pred["mean_ci95"] is None else
+               f"the mean in [{pred['mean_ci95'][0]:+.2f}, {pred['mean_ci95'][1]:+.2f}]")
     parts = [f"<p><b>Prediction (2 cores, race closed): speedup {esc(interval(headline))} %"
-             f"</b> (mean [95% of runs]; the mean in [{pred['mean_ci95'][0]:+.2f}, "
-             f"{pred['mean_ci95'][1]:+.2f}]); negative: slower. "
+             f"</b> (mean [95% of runs]; {mean_ci}"
+             + (f"; n={n2}" if n2 is not None else "") + "); negative: slower. "
              f"Observed: ~{esc(fmt(observed))} % "
              f"({esc(pred.get('observed_source', ''))}).</p>"]
     if "speedup_pct_as_posted" in pred:
@@ -426,14 +456,13 @@ def prediction_section(rep, folder, level):
         for kernel, e in entry.items():
             if isinstance(e, dict) and "makespan_s" in e:
                 m = e["makespan_s"]
-                rows.append([cores, kernel, m["mean"], f"[{fmt(m['ci95'][0])}, {fmt(m['ci95'][1])}]",
-                             f"[{fmt(m['mean_ci95'][0])}, {fmt(m['mean_ci95'][1])}]", m["n"],
+                rows.append([cores, kernel, m["mean"], span(m["ci95"], m["n"]), span(m["mean_ci95"], m["n"]), m["n"],
                              e.get("failed_loads_mean"), e.get("modules_loaded_mean")])
     parts.append(f"<{h}>Makespan per core count and kernel</{h}>")
     parts.append(table(["cores", "kernel", "makespan s (mean)", "95% of runs", "95% CI of mean",
                         "n", "failed loads (mean)", "modules loaded (mean)"], rows, sortable=True))
-    rows = [[cores, e[name]["mean"], f"[{fmt(e[name]['ci95'][0])}, {fmt(e[name]['ci95'][1])}]",
-             f"[{fmt(e[name]['mean_ci95'][0])}, {fmt(e[name]['mean_ci95'][1])}]", e[name]["n"], label]
+    rows = [[cores, e[name]["mean"], span(e[name]["ci95"], e[name]["n"]), span(e[name]["mean_ci95"], e[name]["n"]),
+             e[name]["n"], label]
             for cores, e in pred["per_cores"].items()
             for name, label in (("speedup_pct_race_closed", "race closed"),
                                 ("speedup_pct_as_posted", "as posted")) if name in e]
@@ -443,8 +472,7 @@ def prediction_section(rep, folder, level):
     parts.append(rep.figure(pngs[0], "coldplug makespan over cores per kernel: mean and 95% of runs"))
     if pred.get("ablations"):
         parts.append(f"<{h}>Ablations (2 cores)</{h}>")
-        rows = [[name, e["mean"], f"[{fmt(e['ci95'][0])}, {fmt(e['ci95'][1])}]",
-                 f"[{fmt(e['mean_ci95'][0])}, {fmt(e['mean_ci95'][1])}]", e["n"]]
+        rows = [[name, e["mean"], span(e["ci95"], e["n"]), span(e["mean_ci95"], e["n"]), e["n"]]
                 for name, e in pred["ablations"].items()]
         parts.append(table(["case", "speedup % (mean)", "95% of runs", "95% CI of mean", "n"], rows))
         png = os.path.join(folder, "ablations.png")

@@ -250,11 +250,111 @@ class ReportTest(unittest.TestCase):
         sp, base = plot_sweep.speedups(df)
         self.assertEqual(base, "A")
         row = sp.set_index("cores").loc[1]
+        self.assertEqual(row["n"], 2)
         self.assertAlmostEqual(row["speedup"], 2.1 / 1.1)
         self.assertAlmostEqual(row["gain_pct"], 100 * 1.0 / 2.1)
         paths = plot_sweep.plot(df, sweep)
         self.assertEqual(paths, [os.path.join(sweep, "sweep.png"), os.path.join(sweep, "sweep.svg")])
         self.assert_figure(paths[0])
+
+    def write_rows(self, path, rows):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        return path
+
+    def test_plot_sweep_other_axes_are_points(self):
+        # a capacity-like sweep: kernels A, B x cores 1, 2 x two cases, one replication. Each
+        # case is a point of its own, not a replication: no interval, no mean of the two cases
+        import plot_sweep
+        from unittest import mock
+        t = {("A", "x"): 2.0, ("A", "y"): 4.0, ("B", "x"): 1.0, ("B", "y"): 3.0}
+        rows = []
+        for (k, case), v in t.items():
+            for c in (1, 2):
+                rows.append({"run": f"p{len(rows)}-r0", "point": len(rows), "replication": 0,
+                             "axis.kernel": f"/k/{k}.yaml", "axis.machine.cores": c, "axis.case": case,
+                             "status": "ok", "kernel": k, "cores": c, "scheduler": "time_slice",
+                             "makespan_s": v / c, "modules_loaded": 10, "failures": 0})
+        runs_csv = self.write_rows(os.path.join(self.tmp, "cases", "runs.csv"), rows)
+        df = plot_sweep.read_runs(runs_csv)
+        self.assertEqual(plot_sweep.extra_axes(df), ["axis.case"])
+        g = plot_sweep.mean_ci(df).set_index(["kernel", "cores", "axis.case"])
+        self.assertEqual(len(g), 8)
+        self.assertEqual(set(g["count"]), {1})
+        self.assertTrue(g["half"].isna().all())  # one run per point: no band
+        self.assertAlmostEqual(g.loc[("A", 1, "x"), "makespan_s"], 2.0)
+        self.assertAlmostEqual(g.loc[("A", 1, "y"), "makespan_s"], 4.0)
+        sp, base = plot_sweep.speedups(df)
+        sp = sp.set_index(["cores", "axis.case"])
+        self.assertAlmostEqual(sp.loc[(1, "x"), "gain_pct"], 50.0)
+        self.assertAlmostEqual(sp.loc[(1, "y"), "gain_pct"], 25.0)
+        with mock.patch.object(plot_sweep.plt, "close") as close:
+            plot_sweep.plot(df, os.path.dirname(runs_csv))
+        fig = close.call_args[0][0]
+        labels = [x.get_text() for x in fig.axes[-1].get_legend().get_texts()]
+        self.assertEqual(labels, ["A, case=x", "A, case=y", "B, case=x", "B, case=y"])
+        self.assertIn("no band: 1 run per point, no interval", [x.get_text() for x in fig.texts])
+        # with replications the band is labelled in the figure
+        df2 = plot_sweep.read_runs(write_sweep(os.path.join(self.tmp, "sweep")) + "/runs.csv")
+        with mock.patch.object(plot_sweep.plt, "close") as close:
+            plot_sweep.plot(df2, os.path.join(self.tmp, "sweep"))
+        self.assertIn("band: 95% CI of the mean over the replications of a point (Student-t, n=2)",
+                      [x.get_text() for x in close.call_args[0][0].texts])
+        # two points the axis.* columns cannot tell apart: refused, not pooled
+        self.write_rows(runs_csv, [{k: v for k, v in r.items() if k != "axis.case"} for r in rows])
+        proc = run(SWEEP, runs_csv)
+        self.assert_clean_error(proc, 2, "cases/runs.csv", "2 different points", "axis.* columns")
+
+    def test_plot_sweep_speedup_paired_and_failed_runs_named(self):
+        # A takes 1.0, 1.2, 3.0 s, B 0.5, 0.7 s and fails its third replication: the speedup
+        # compares replications 0 and 1 only (1.1 s against 0.6 s), not 1.733 s against 0.6 s
+        rows = []
+        for k, ts in (("A", (1.0, 1.2, 3.0)), ("B", (0.5, 0.7, None))):
+            for r, v in enumerate(ts):
+                rows.append({"run": f"p{k}-r{r}", "point": 0 if k == "A" else 1, "replication": r,
+                             "axis.kernel": f"/k/{k}.yaml", "status": "ok" if v else "failed",
+                             "kernel": k if v else "", "cores": 2 if v else "", "scheduler": "time_slice" if v else "",
+                             "makespan_s": v or "", "modules_loaded": 10 if v else "", "failures": 0 if v else ""})
+        runs_csv = self.write_rows(os.path.join(self.tmp, "paired", "runs.csv"), rows)
+        proc = run(SWEEP, runs_csv)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stderr.strip(), f"warning: {runs_csv}: 1 failed runs left out")
+        with open(os.path.join(self.tmp, "paired", "speedup.csv"), newline="") as f:
+            sp = list(csv.DictReader(f))
+        self.assertEqual(len(sp), 1)
+        self.assertEqual(sp[0]["n"], "2")
+        self.assertAlmostEqual(float(sp[0]["baseline_makespan_s"]), 1.1)
+        self.assertAlmostEqual(float(sp[0]["makespan_s"]), 0.6)
+        self.assertAlmostEqual(float(sp[0]["gain_pct"]), 100 * 0.5 / 1.1)
+        self.assertIn("| time_slice | 2 | B | 2 | 0.6000 | 1.1000 | +45.5% |", proc.stdout)
+
+    def test_plot_sweep_non_numeric_metric_stops(self):
+        # a finished run whose makespan_s is text stops the script, naming the file's line (a
+        # failed run's two-line error message before it counts as two lines); it was read as
+        # NaN and the run silently left out of the means
+        sweep = write_sweep(os.path.join(self.tmp, "sweep"))
+        runs_csv = os.path.join(sweep, "runs.csv")
+        with open(runs_csv, newline="") as f:
+            rows = list(csv.DictReader(f))
+        failed = dict(rows[-1], error="child killed\nby signal 9")
+        rows = [failed] + [dict(r, error="") for r in rows[:-1]]
+        rows[3]["makespan_s"] = "abc"  # p1-r0: line 1 header, 2-3 the failed run, 4-5 p0
+        with open(runs_csv, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        proc = run(SWEEP, runs_csv, "-o", os.path.join(self.tmp, "out"))
+        self.assert_clean_error(proc, 2, "runs.csv", "line 6", "makespan_s", "'abc'")
+        rows[3]["makespan_s"] = ""  # an empty makespan of a finished run stops it too
+        with open(runs_csv, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        proc = run(SWEEP, runs_csv, "-o", os.path.join(self.tmp, "out"))
+        self.assert_clean_error(proc, 2, "runs.csv", "line 6", "makespan_s", "empty")
 
     # ------------------------------------------------------------ report.py
 

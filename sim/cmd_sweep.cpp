@@ -122,6 +122,8 @@ void write_tables(const fs::path& dir, const SweepSpec& s, const std::vector<Swe
       std::vector<std::pair<std::string, json>> f;
       flatten(it->second["summary"], "", f);
       for (auto& kv : f) {
+        if (kv.first == "seed")
+          continue; // the run's own seed, already the fourth column (a point cannot set it)
         if (seen.insert(kv.first).second)
           metrics.push_back(kv.first);
         flats[i].emplace(kv.first, std::move(kv.second));

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""kmodsim sweep outputs: points.csv intervals recomputed from runs.csv (Student t), a failed run
+"""kmodsim sweep outputs: runs.csv's columns named once (seed: the run's), points.csv intervals recomputed from runs.csv (Student t), a failed run
 recorded with its exit status and error while the sweep goes on, another spec's folder refused
 unless --force, more replications reusing the earlier runs, and a resume refused once a
 configuration file the runs used has changed (its runs would mix two configurations).
@@ -45,6 +45,15 @@ seed: 9
             print("FAIL: sweep exited", p.returncode, p.stderr)
             return 1
         runs = list(csv.DictReader(open(os.path.join(out, "runs.csv"))))
+        # one column per name: the summary's seed (the run's own) was a second `seed` column
+        header = next(csv.reader(open(os.path.join(out, "runs.csv"))))
+        dup = sorted({c for c in header if header.count(c) > 1})
+        if dup or header[:4] != ["run", "point", "replication", "seed"]:
+            print(f"FAIL: runs.csv header: repeated {dup}, starts {header[:4]}")
+            ok = False
+        if any(r["metric"] == "seed" for r in csv.DictReader(open(os.path.join(out, "points.csv")))):
+            print("FAIL: points.csv averages the seed as a metric")
+            ok = False
         failed = [r for r in runs if r["status"] == "failed"]
         good = [r for r in runs if r["status"] == "ok"]
         if len(failed) != 4 or any(r["exit"] != "1" or "deadlock" not in r["error"] for r in failed) or len(good) != 4:
