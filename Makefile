@@ -55,7 +55,7 @@ bench: build
 	/usr/bin/python3 scripts/bench_scale.py $(BUILD)/kmodsim --tsv
 	/usr/bin/python3 scripts/bench_scale.py $(BUILD)/kmodsim --no-queue
 
-# The capacity what-ifs (README "What-if findings"): 1,008 runs, ~1 min on 2 cores; a second
+# The capacity what-ifs (README "What-if findings"): 1,008 runs, 2-3 min on 2 cores; a second
 # call reuses the finished runs (delete results/capacity to run them again), or starts over when the
 # configuration files changed since (--force).
 capacity: build
