@@ -26,7 +26,8 @@ constexpr int kMachinePid = 0, kCpuPid = 1, kTaskPid0 = 2;
 
 } // namespace
 
-std::string chrome_trace_json(const Recorder& rec, const std::vector<std::string>& modules, const std::string& title) {
+std::string chrome_trace_json(const Recorder& rec, const std::vector<std::string>& modules, const std::string& title,
+                              const TraceMachine& machine) {
   std::string out;
   out.reserve(256 + rec.intervals.size() * 200);
   bool first = true;
@@ -148,15 +149,23 @@ std::string chrome_trace_json(const Recorder& rec, const std::vector<std::string
   static const char* names[] = {"busy cores", "runnable tasks", "module_mutex waiters"};
   static const char* keys[] = {"cores", "tasks", "waiters"};
   int level[3] = {0, 0, 0}, shown[3] = {-1, -1, -1};
+  // Under a fluid model every task with work is on a CPU at a share of a core: beyond the
+  // cores, the tasks on a CPU are as many cores busy and the rest in effect runnable.
+  const int fluid = machine.fluid_cores;
+  auto value = [&](int c) {
+    if (fluid <= 0 || c == 2)
+      return level[c];
+    return c == 0 ? std::min(level[0], fluid) : level[1] + std::max(0, level[0] - fluid);
+  };
   for (size_t i = 0; i < deltas.size();) {
     const double t = std::get<0>(deltas[i]);
     for (; i < deltas.size() && std::get<0>(deltas[i]) == t; ++i)
       level[std::get<1>(deltas[i])] += std::get<2>(deltas[i]);
     for (int c = 0; c < 3; ++c)
-      if (level[c] != shown[c]) {
+      if (const int v = value(c); v != shown[c]) {
         ev(fmt::format(R"({{"ph":"C","pid":{},"tid":0,"ts":{:.3f},"name":"{}","args":{{"{}":{}}}}})", kMachinePid, t,
-                       names[c], keys[c], level[c]));
-        shown[c] = level[c];
+                       names[c], keys[c], v));
+        shown[c] = v;
       }
   }
 

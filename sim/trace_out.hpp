@@ -19,8 +19,16 @@
 
 namespace kmodsim::sim {
 
+/// What trace.json needs to know of the machine beyond the recorder.
+struct TraceMachine {
+  /// cores under a fluid CPU model (processor_sharing), where every task with work counts as on
+  /// a CPU; 0 under the run-queue models (and for imported boots), whose on-CPU states are cores
+  int fluid_cores = 0;
+};
+
 /// `modules`: module names by recorder module index; `title`: the trace's name (otherData).
-std::string chrome_trace_json(const Recorder& rec, const std::vector<std::string>& modules, const std::string& title);
+std::string chrome_trace_json(const Recorder& rec, const std::vector<std::string>& modules, const std::string& title,
+                              const TraceMachine& machine = {});
 std::string initcall_dmesg(const Recorder& rec, const std::vector<std::string>& modules);
 std::string lock_stat_text(const Results& r);
 

@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""Regression checks of trace.json, dmesg.txt, lock_stat.txt and trace-import, one case a test:
+
+  fluid_busy_cores    under processor_sharing the `busy cores` counter never exceeds the cores;
+                      the tasks beyond them count as runnable (busy + runnable = on-CPU + runnable
+                      tasks at every instant)
+
+trace_fixes.py KMODSIM ROOT CASE
+"""
+import json
+import os
+import sys
+import tempfile
+
+from cli_check import fail, run
+
+KMODSIM, ROOT, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
+E2E = os.path.join(ROOT, "tests", "e2e", "configs")
+DESKTOP = os.path.join(ROOT, "configs", "scenarios", "desktop-2009.yaml")
+
+
+def kmodsim_run(out, *args):
+    p = run(KMODSIM, "run", *args, "--trace", "--out", out, "-q")
+    if p.returncode != 0:
+        fail("run " + " ".join(args), p)
+    return out
+
+
+def counters(folder):
+    """{counter name: [(ts, value), ...]} from trace.json."""
+    with open(os.path.join(folder, "trace.json")) as f:
+        evs = json.load(f)["traceEvents"]
+    out = {}
+    for e in evs:
+        if e["ph"] == "C":
+            out.setdefault(e["name"], []).append((e["ts"], list(e["args"].values())[0]))
+    return out
+
+
+def level_at(series, t):
+    v = 0
+    for ts, x in series:
+        if ts > t:
+            break
+        v = x
+    return v
+
+
+def fluid_busy_cores(tmp):
+    d = kmodsim_run(os.path.join(tmp, "ps"), DESKTOP, "--set", "machine.scheduler.model=processor_sharing")
+    with open(os.path.join(d, "summary.json")) as f:
+        cores = json.load(f)["cores"]
+    c = counters(d)
+    busy, runnable = c["busy cores"], c["runnable tasks"]
+    top = max(v for _, v in busy)
+    if top != cores:
+        fail(f"busy cores reaches {top} on {cores} cores")
+    # nobody is lost: at every counter change, busy + runnable = the tasks whose spans want a CPU
+    with open(os.path.join(d, "trace.json")) as f:
+        evs = json.load(f)["traceEvents"]
+    wanting = []
+    for e in evs:
+        if e["ph"] == "X" and e["cat"] in ("user", "kernel", "kernel_locked", "lock_spin", "runnable",
+                                           "runnable_locked") and e["dur"] > 0:
+            wanting += [(e["ts"], 1), (e["ts"] + e["dur"], -1)]
+    for t in sorted({ts for ts, _ in busy + runnable})[::7]:
+        want = sum(dv for ts, dv in wanting if ts <= t + 1e-6)  # spans ending at t have left
+        got = level_at(busy, t) + level_at(runnable, t)
+        if abs(got - want) > 0:
+            fail(f"at {t} us busy + runnable = {got}, tasks wanting a CPU = {want}")
+    print(f"ok: busy cores peaks at {top} of {cores}")
+
+
+CASES = {f.__name__: f for f in (fluid_busy_cores,)}
+
+if CASE not in CASES:
+    fail(f"unknown case {CASE}; cases: {', '.join(CASES)}")
+with tempfile.TemporaryDirectory() as tmp:
+    CASES[CASE](tmp)
+print("PASS")
