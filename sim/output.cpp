@@ -310,6 +310,8 @@ void write_outputs(const std::string& dir_s, const Scenario& s, const std::strin
     TraceMachine machine;
     if (s.machine.scheduler.model == SchedulerModel::processor_sharing)
       machine.fluid_cores = s.machine.cores;
+    for (const auto& l : s.kernel.locks)
+      machine.locks.push_back(l.name);
     write_file(dir / "trace.json", [&](auto& out, auto&&) {
       const std::string t = chrome_trace_json(rec, names,
                                               s.name + " | " + s.kernel.name + " | " + std::to_string(s.machine.cores) +

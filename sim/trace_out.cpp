@@ -127,33 +127,42 @@ std::string chrome_trace_json(const Recorder& rec, const std::vector<std::string
              fmt::format(R"("state":"{}","step":{})", to_string(iv.state), q(rec.step_names[iv.step])));
   }
 
-  // counters: busy cores, runnable tasks, module_mutex waiters (sleeping or spinning)
+  // counters: busy cores, runnable tasks, then the waiters (sleeping or spinning) of each lock:
+  // module_mutex, then the kernel's named locks (kernel.locks), each from the first change on
+  std::vector<std::string> names = {"busy cores", "runnable tasks", "module_mutex waiters"};
+  std::vector<const char*> keys = {"cores", "tasks", "waiters"};
+  for (const auto& l : machine.locks) {
+    names.push_back(l + " waiters");
+    keys.push_back("waiters");
+  }
+  auto waiters = [&](const Interval& iv) { // its counter; -1 for a lock not named (none in a run)
+    return iv.lock <= machine.locks.size() ? 2 + static_cast<int>(iv.lock) : -1;
+  };
   std::vector<std::tuple<double, int, int>> deltas; // (time, counter, +1/-1)
   for (const auto& iv : rec.intervals) {
     if (iv.end <= iv.start)
       continue;
     const int c = on_cpu(iv.state)                                                       ? 0
                   : (iv.state == State::runnable || iv.state == State::runnable_locked) ? 1
-                  : (iv.state == State::lock_wait || iv.state == State::lock_spin)       ? 2
+                  : iv.state == State::lock_wait                                         ? waiters(iv)
                                                                                          : -1;
     if (c >= 0) {
       deltas.emplace_back(us(iv.start), c, +1);
       deltas.emplace_back(us(iv.end), c, -1);
     }
-    if (iv.state == State::lock_spin) { // a spinner is on a CPU and waiting
-      deltas.emplace_back(us(iv.start), 2, +1);
-      deltas.emplace_back(us(iv.end), 2, -1);
+    if (iv.state == State::lock_spin && waiters(iv) >= 0) { // a spinner is on a CPU and waiting
+      deltas.emplace_back(us(iv.start), waiters(iv), +1);
+      deltas.emplace_back(us(iv.end), waiters(iv), -1);
     }
   }
   std::sort(deltas.begin(), deltas.end());
-  static const char* names[] = {"busy cores", "runnable tasks", "module_mutex waiters"};
-  static const char* keys[] = {"cores", "tasks", "waiters"};
-  int level[3] = {0, 0, 0}, shown[3] = {-1, -1, -1};
+  const int ncounters = static_cast<int>(names.size());
+  std::vector<int> level(names.size(), 0), shown(names.size(), -1);
   // Under a fluid model every task with work is on a CPU at a share of a core: beyond the
   // cores, the tasks on a CPU are as many cores busy and the rest in effect runnable.
   const int fluid = machine.fluid_cores;
   auto value = [&](int c) {
-    if (fluid <= 0 || c == 2)
+    if (fluid <= 0 || c >= 2)
       return level[c];
     return c == 0 ? std::min(level[0], fluid) : level[1] + std::max(0, level[0] - fluid);
   };
@@ -161,10 +170,10 @@ std::string chrome_trace_json(const Recorder& rec, const std::vector<std::string
     const double t = std::get<0>(deltas[i]);
     for (; i < deltas.size() && std::get<0>(deltas[i]) == t; ++i)
       level[std::get<1>(deltas[i])] += std::get<2>(deltas[i]);
-    for (int c = 0; c < 3; ++c)
+    for (int c = 0; c < ncounters; ++c)
       if (const int v = value(c); v != shown[c]) {
-        ev(fmt::format(R"({{"ph":"C","pid":{},"tid":0,"ts":{:.3f},"name":"{}","args":{{"{}":{}}}}})", kMachinePid, t,
-                       names[c], keys[c], v));
+        ev(fmt::format(R"({{"ph":"C","pid":{},"tid":0,"ts":{:.3f},"name":{},"args":{{"{}":{}}}}})", kMachinePid, t,
+                       q(names[c]), keys[c], v));
         shown[c] = v;
       }
   }

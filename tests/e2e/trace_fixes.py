@@ -4,6 +4,9 @@
   fluid_busy_cores    under processor_sharing the `busy cores` counter never exceeds the cores;
                       the tasks beyond them count as runnable (busy + runnable = on-CPU + runnable
                       tasks at every instant)
+  lock_waiters        `module_mutex waiters` counts module_mutex's waiters only: era-locks on 2
+                      cores (no module_mutex contention) spins on area_lock, which its own
+                      counter `area_lock waiters` shows
 
 trace_fixes.py KMODSIM ROOT CASE
 """
@@ -71,7 +74,24 @@ def fluid_busy_cores(tmp):
     print(f"ok: busy cores peaks at {top} of {cores}")
 
 
-CASES = {f.__name__: f for f in (fluid_busy_cores,)}
+def lock_waiters(tmp):
+    d = kmodsim_run(os.path.join(tmp, "locks"), os.path.join(E2E, "base.yaml"), "--set",
+                    f"kernel={os.path.join(E2E, 'era-locks.yaml')}", "--set", "machine.cores=2")
+    with open(os.path.join(d, "summary.json")) as f:
+        sm = json.load(f)
+    if sm["lock"]["contentions"] != 0 or sm["locks"]["area_lock"]["contentions"] != 1:
+        fail(f"the case changed: contentions {sm['lock']['contentions']}, area_lock {sm['locks']['area_lock']}")
+    c = counters(d)
+    mm = max(v for _, v in c["module_mutex waiters"])
+    if mm != 0:
+        fail(f"module_mutex waiters reaches {mm} with no module_mutex contention")
+    area = c.get("area_lock waiters", [])
+    if area != [(0.0, 0), (1000.0, 1), (1100.0, 0)]:
+        fail(f"area_lock waiters {area}, not 1 from 1.0 to 1.1 ms")
+    print("ok: the area_lock spinner counts under area_lock, not module_mutex")
+
+
+CASES = {f.__name__: f for f in (fluid_busy_cores, lock_waiters)}
 
 if CASE not in CASES:
     fail(f"unknown case {CASE}; cases: {', '.join(CASES)}")
