@@ -65,6 +65,7 @@ int cmd_trace_import(const TraceImportArgs& a) {
       r.rec.end_task(task, end);
       LoadRecord l{it->second, task};
       l.outcome = c.ret == 0 ? Outcome::loaded : Outcome::failed_init;
+      l.init_ret = c.ret; // dmesg.txt says it again, so that importing that file keeps the failure
       l.requested = l.load_start = -1;
       l.load_end = start;
       l.init_end = end;

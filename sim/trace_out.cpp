@@ -208,7 +208,7 @@ std::string initcall_dmesg(const Recorder& rec, const std::vector<std::string>& 
     const long long t0 = std::llround(l.load_end * 1e6), t1 = std::llround(l.init_end * 1e6);
     lines.emplace_back(t0, 2 * i, fmt::format("calling  {}_init+0x0/0x1000 [{}] @ {}", m, m, l.task + 100));
     lines.emplace_back(t1, 2 * i + 1,
-                       fmt::format("initcall {}_init+0x0/0x1000 [{}] returned 0 after {} usecs", m, m,
+                       fmt::format("initcall {}_init+0x0/0x1000 [{}] returned {} after {} usecs", m, m, l.init_ret,
                                    std::llround((l.init_end - l.load_end) * 1e6))); // measured, as the kernel does,
                                                                                       // apart from the printk times
   }

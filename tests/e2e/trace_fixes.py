@@ -7,15 +7,18 @@
   lock_waiters        `module_mutex waiters` counts module_mutex's waiters only: era-locks on 2
                       cores (no module_mutex contention) spins on area_lock, which its own
                       counter `area_lock waiters` shows
+  import_init_ret     trace-import's dmesg.txt prints a failed init's return value (-19), so that
+                      importing it again keeps failed_init
 
 trace_fixes.py KMODSIM ROOT CASE
 """
+import csv
 import json
 import os
 import sys
 import tempfile
 
-from cli_check import fail, run
+from cli_check import fail, run, write
 
 KMODSIM, ROOT, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
 E2E = os.path.join(ROOT, "tests", "e2e", "configs")
@@ -91,7 +94,38 @@ def lock_waiters(tmp):
     print("ok: the area_lock spinner counts under area_lock, not module_mutex")
 
 
-CASES = {f.__name__: f for f in (fluid_busy_cores, lock_waiters)}
+def import_dmesg(src, out, *extra):
+    p = run(KMODSIM, "trace-import", "--dmesg", src, *extra, "-o", out)
+    if p.returncode != 0:
+        fail(f"trace-import --dmesg {src}", p)
+    return out
+
+
+def outcomes(folder):
+    with open(os.path.join(folder, "modules.csv")) as f:
+        return [(r["module"], r["outcome"]) for r in csv.DictReader(f)]
+
+
+def import_init_ret(tmp):
+    real = os.path.join(tmp, "real.txt")
+    write(real, "[    1.000000] calling  foo_init+0x0/0x1000 [foo] @ 200\n"
+                "[    1.000500] initcall foo_init+0x0/0x1000 [foo] returned -19 after 500 usecs\n"
+                "[    1.100000] calling  bar_init+0x0/0x1000 [bar] @ 201\n"
+                "[    1.300000] initcall bar_init+0x0/0x1000 [bar] returned 0 after 200000 usecs\n")
+    once = import_dmesg(real, os.path.join(tmp, "once"))
+    want = [("foo", "failed_init"), ("bar", "loaded")]
+    if outcomes(once) != want:
+        fail(f"first import: {outcomes(once)}")
+    text = open(os.path.join(once, "dmesg.txt")).read()
+    if "[foo] returned -19 after 500 usecs" not in text or "[bar] returned 0 after 200000 usecs" not in text:
+        fail(f"dmesg.txt does not keep the return values:\n{text}")
+    twice = import_dmesg(os.path.join(once, "dmesg.txt"), os.path.join(tmp, "twice"))
+    if outcomes(twice) != want:
+        fail(f"second import: {outcomes(twice)}")
+    print("ok: a failed init stays failed through trace-import's dmesg.txt")
+
+
+CASES = {f.__name__: f for f in (fluid_busy_cores, lock_waiters, import_init_ret)}
 
 if CASE not in CASES:
     fail(f"unknown case {CASE}; cases: {', '.join(CASES)}")

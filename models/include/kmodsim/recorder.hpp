@@ -56,6 +56,9 @@ struct LoadRecord {
   double requested = 0, load_start = 0, load_end = -1, init_end = -1;
   double lock_wait = 0, lock_hold = 0;
   std::int64_t acquisitions = 0, contentions = 0;
+  /// what the init function returned, as dmesg.txt prints it: an imported real boot's (an error
+  /// for failed_init); 0 in a run, whose model has no failing init
+  long long init_ret = 0;
   bool lock_known = true; ///< false: the four lock figures are unknown (a real boot imported from dmesg)
 };
 
