@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <tuple>
@@ -23,6 +24,17 @@ bool on_cpu(State s) {
 }
 
 constexpr int kMachinePid = 0, kCpuPid = 1, kTaskPid0 = 2;
+
+/// A module name as the kernel prints it (KBUILD_MODNAME, and the C identifier of its init):
+/// '_' for every character outside [A-Za-z0-9_]. The kernel turns '-' into '_'; a '-' left in
+/// made lines that bootgraph.pl and kmodsim's own dmesg parser misread.
+std::string kbuild_name(const std::string& m) {
+  std::string out = m;
+  for (char& c : out)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
+      c = '_';
+  return out;
+}
 
 } // namespace
 
@@ -204,7 +216,7 @@ std::string initcall_dmesg(const Recorder& rec, const std::vector<std::string>& 
     const LoadRecord& l = rec.loads[i];
     if (l.load_end < 0 || l.init_end < 0)
       continue;
-    const std::string& m = modules[l.module];
+    const std::string m = kbuild_name(modules[l.module]);
     const long long t0 = std::llround(l.load_end * 1e6), t1 = std::llround(l.init_end * 1e6);
     lines.emplace_back(t0, 2 * i, fmt::format("calling  {}_init+0x0/0x1000 [{}] @ {}", m, m, l.task + 100));
     lines.emplace_back(t1, 2 * i + 1,

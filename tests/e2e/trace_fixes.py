@@ -9,6 +9,8 @@
                       counter `area_lock waiters` shows
   import_init_ret     trace-import's dmesg.txt prints a failed init's return value (-19), so that
                       importing it again keeps failed_init
+  dmesg_names         module names with '-', '.', '+' come out in dmesg.txt with '_' (as the
+                      kernel's KBUILD_MODNAME), and kmodsim trace-import reads the file back
 
 trace_fixes.py KMODSIM ROOT CASE
 """
@@ -125,7 +127,21 @@ def import_init_ret(tmp):
     print("ok: a failed init stays failed through trace-import's dmesg.txt")
 
 
-CASES = {f.__name__: f for f in (fluid_busy_cores, lock_waiters, import_init_ret)}
+def dmesg_names(tmp):
+    d = kmodsim_run(os.path.join(tmp, "punct"), os.path.join(E2E, "base.yaml"), "--set",
+                    f"workload={os.path.join(E2E, 'punct-names.yaml')}")
+    text = open(os.path.join(d, "dmesg.txt")).read()
+    for m in ("snd_hda_intel", "e1000e_x", "a_b"):
+        if f"calling  {m}_init+0x0/0x1000 [{m}] @ " not in text or f"initcall {m}_init+0x0/0x1000 [{m}] returned" \
+                not in text:
+            fail(f"dmesg.txt lacks {m}'s lines:\n{text}")
+    back = import_dmesg(os.path.join(d, "dmesg.txt"), os.path.join(tmp, "back"))
+    if sorted(outcomes(back)) != [("a_b", "loaded"), ("e1000e_x", "loaded"), ("snd_hda_intel", "loaded")]:
+        fail(f"imported back: {outcomes(back)}")
+    print("ok: dmesg.txt names modules as the kernel does and imports back")
+
+
+CASES = {f.__name__: f for f in (fluid_busy_cores, lock_waiters, import_init_ret, dmesg_names)}
 
 if CASE not in CASES:
     fail(f"unknown case {CASE}; cases: {', '.join(CASES)}")
