@@ -81,7 +81,8 @@ void KMutex::lock(Task& t) {
     return;
   }
   stats_.contentions++;
-  stats_.contentions_by_step[t.step]++;
+  if (stats_.contentions_by_step[t.step]++ == 0)
+    stats_.contention_order.push_back(t.step); // lock_stat lists its contention points as first seen
   if (load)
     load->contentions++;
   if (params_.handoff)

@@ -32,6 +32,7 @@ struct LockStats {
   double handoff_wakeup_s = 0; ///< handoff: the new owner's wake-up latency, lock held
   double contended_wait_min = 0, hold_min = 0; ///< lock_stat's waittime-min (contended) and holdtime-min
   std::map<std::uint32_t, std::int64_t> contentions_by_step; ///< recorder step id -> contentions there
+  std::vector<std::uint32_t> contention_order; ///< those step ids in the order of their first contention
   /// a lock other than module_mutex: time its waiters held module_mutex while they waited for
   /// it (spinning, asleep, or in the wake-up latency; not queued for a core, which the CPU
   /// model counts as the holder preempted)

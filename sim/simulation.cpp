@@ -266,8 +266,8 @@ void Sim::run() {
   res_.handoff_wakeup_s = ls.handoff_wakeup_s;
   res_.lock_contended_wait_min = ls.contended_wait_min;
   res_.lock_hold_min = ls.hold_min;
-  for (const auto& [step, n] : ls.contentions_by_step)
-    res_.lock_contentions_by_step[rec().step_names[step]] += n;
+  for (const std::uint32_t step : ls.contention_order)
+    res_.lock_contention_points.emplace_back(rec().step_names[step], ls.contentions_by_step.at(step));
   for (size_t i = 1; i < locks_.size(); ++i) {
     const LockStats& o = locks_[i]->stats();
     res_.other_locks.push_back({sc_.kernel.locks[i - 1].name, sc_.kernel.locks[i - 1].spinlock, o.acquisitions,

@@ -43,7 +43,8 @@ struct Results {
   std::int64_t enomem = 0;        ///< loads refused for want of module area
   std::int64_t vmap_purges = 0;   ///< vmalloc lazy purges (effect vmap_purge)
   double lock_contended_wait_min = 0, lock_hold_min = 0; ///< lock_stat.txt's waittime-min, holdtime-min
-  std::map<std::string, std::int64_t> lock_contentions_by_step; ///< step name -> contentions there
+  /// (step name, contentions there), in the order of the first contention at each step
+  std::vector<std::pair<std::string, std::int64_t>> lock_contention_points;
   /// The lock the lock_* figures describe (lock_stat.txt's class name), and whether they are
   /// known: a real boot imported from dmesg alone has none, and writes no lock_stat.txt.
   std::string lock_class = "module_mutex";

@@ -231,8 +231,12 @@ std::string initcall_dmesg(const Recorder& rec, const std::vector<std::string>& 
   return out;
 }
 
+// The layout is kernel/locking/lockdep_proc.c's (seq_header, seq_stats, seq_line), character for
+// character, so that tools written against /proc/lock_stat read the file.
 std::string lock_stat_text(const Results& r) {
-  const std::string rule(219, '-');
+  constexpr std::size_t kWidth = 40 + 1 + 12 * (14 + 1); // the rules: name, ':', 12 columns
+  constexpr std::size_t kPoints = 4;                      // LOCKSTAT_POINTS
+  const std::string rule(kWidth, '-');
   std::string out = "lock_stat version 0.4\n" + rule + "\n";
   out += fmt::format("{:>40} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14}\n",
                      "class name", "con-bounces", "contentions", "waittime-min", "waittime-max", "waittime-total",
@@ -240,24 +244,26 @@ std::string lock_stat_text(const Results& r) {
                      "holdtime-avg");
   out += rule + "\n\n";
   const double c = static_cast<double>(r.lock_contentions), a = static_cast<double>(r.lock_acquisitions);
-  // bounces (the lock's cache line moving between CPUs) are not modelled: 0
-  out += fmt::format("{:>40} {:14} {:14} {:14.2f} {:14.2f} {:14.2f} {:14.2f} {:14} {:14} {:14.2f} {:14.2f} {:14.2f} "
+  // "%40s:" then "%14lu " and the columns; bounces (the lock's cache line moving between CPUs)
+  // are not modelled: 0
+  out += fmt::format("{:>40}:{:14} {:14} {:14.2f} {:14.2f} {:14.2f} {:14.2f} {:14} {:14} {:14.2f} {:14.2f} {:14.2f} "
                      "{:14.2f}\n",
-                     r.lock_class + ":", 0, r.lock_contentions, r.lock_contended_wait_min * 1e6, r.lock_wait_max * 1e6,
+                     r.lock_class, 0, r.lock_contentions, r.lock_contended_wait_min * 1e6, r.lock_wait_max * 1e6,
                      r.lock_wait_total * 1e6, c > 0 ? r.lock_wait_total * 1e6 / c : 0.0, 0, r.lock_acquisitions,
                      r.lock_hold_min * 1e6, r.lock_hold_max * 1e6, r.lock_hold_total * 1e6,
                      a > 0 ? r.lock_hold_total * 1e6 / a : 0.0);
-  if (!r.lock_contentions_by_step.empty()) {
-    out += fmt::format("{:>40}\n", std::string(13, '-'));
-    std::vector<std::pair<std::int64_t, std::string>> points;
-    for (const auto& [step, n] : r.lock_contentions_by_step)
-      points.emplace_back(-n, step);
-    std::sort(points.begin(), points.end()); // most contended first, as the kernel lists them
-    for (const auto& [n, step] : points)
-      out += fmt::format("{:>40} {:14} {:>19} {}+0x0/0x0\n", r.lock_class, -n, "[<0000000000000000>]",
-                         step.empty() ? "unknown" : step);
+  if (r.lock_contentions == 0 || r.lock_contention_points.empty())
+    return out;
+  // the contention points (steps), the first LOCKSTAT_POINTS seen: dashes under the name, then
+  // "%40s %14lu %29s %pS" each; a blank line, a rule of dots and a blank line close the class
+  const std::size_t namelen = std::min<std::size_t>(r.lock_class.size(), 40);
+  out += std::string(40 - namelen, ' ') + std::string(namelen, '-') + "\n";
+  for (std::size_t i = 0; i < r.lock_contention_points.size() && i < kPoints; ++i) {
+    const auto& [step, n] = r.lock_contention_points[i];
+    out += fmt::format("{:>40} {:14} {:>29} {}+0x0/0x0\n", r.lock_class, n, "[<0000000000000000>]",
+                       step.empty() ? "unknown" : step);
   }
-  out += "\n";
+  out += "\n" + std::string(kWidth, '.') + "\n\n";
   return out;
 }
 

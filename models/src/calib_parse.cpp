@@ -171,10 +171,11 @@ std::vector<LockStat> parse_lock_stat(const std::string& text, const std::string
     }
     if (version == 0)
       fail(file, ln, "expected the 'lock_stat version 0.3|0.4' header first");
-    if (l[0] == '-' || l[0] == '.' || l.rfind("class name", 0) == 0)
-      continue; // rules and the column header
-    // a lock line: "name:  n n n ..." ; contention points: "  n  [<addr>] fn+0x.../0x..." (skipped)
-    const auto colon = l.rfind(": ");
+    if (l[0] == '-' || l[0] == '.' || l.rfind("class name", 0) == 0 || l.rfind("*WARNING*", 0) == 0)
+      continue; // rules, the column header, seq_header's "lock debugging disabled" warning
+    // a lock line: "name:" and the numbers ("%40s:%14lu ": a 14-digit first number follows the
+    // colon directly); contention points: "name  n  [<addr>] fn+0x.../0x..." (skipped)
+    const auto colon = l.rfind(':');
     if (colon == std::string::npos) {
       if (l.find('[') != std::string::npos)
         continue; // a contention point

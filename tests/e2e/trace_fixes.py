@@ -11,6 +11,11 @@
                       importing it again keeps failed_init
   dmesg_names         module names with '-', '.', '+' come out in dmesg.txt with '_' (as the
                       kernel's KBUILD_MODNAME), and kmodsim trace-import reads the file back
+  lock_stat_layout    lock_stat.txt is kernel/locking/lockdep_proc.c's layout character for
+                      character (221-character rules, "%40s:" and 14-wide columns, dashes under
+                      the name, "%40s %14lu %29s %pS" points, the first 4 in first-seen order,
+                      then a blank line, dots and a blank line); trace-import reads it and the
+                      layout kmodsim wrote before
 
 trace_fixes.py KMODSIM ROOT CASE
 """
@@ -141,7 +146,87 @@ def dmesg_names(tmp):
     print("ok: dmesg.txt names modules as the kernel does and imports back")
 
 
-CASES = {f.__name__: f for f in (fluid_busy_cores, lock_waiters, import_init_ret, dmesg_names)}
+WIDTH = 40 + 1 + 12 * (14 + 1)
+IP = "[<0000000000000000>]"
+# lock_stat.txt as kmodsim wrote it before it followed the kernel's layout (still read)
+OLD_LOCK_STAT = f"""lock_stat version 0.4
+{'-' * 219}
+{'class name':>40} {'con-bounces':>14} {'contentions':>14} {'waittime-min':>14}
+{'-' * 219}
+
+{'module_mutex:':>40} {0:14} {27:14} {1323.0:14.2f} {93213.15:14.2f} {1245205.17:14.2f} {46118.71:14.2f} \
+{0:14} {55:14} {10.1:14.2f} {49946.4:14.2f} {202042.15:14.2f} {3673.49:14.2f}
+{'-' * 13:>40}
+{'module_mutex':>40} {16:14} {IP:>19} load_module+0x0/0x0
+
+"""
+
+
+def check_lock_stat(path, points):
+    """The file against the kernel's format strings; `points`: the [(step, n)] it must list."""
+    lines = open(path).read().split("\n")
+    rule = "-" * WIDTH
+    heads = ("con-bounces contentions waittime-min waittime-max waittime-total waittime-avg acq-bounces "
+             "acquisitions holdtime-min holdtime-max holdtime-total holdtime-avg").split()
+    header = f"{'class name':>40}" + "".join(f" {h:>14}" for h in heads)
+    if lines[:5] != ["lock_stat version 0.4", rule, header, rule, ""]:
+        fail(f"{path}: header {lines[:5]}")
+    cls = lines[5]
+    if len(cls) != WIDTH - 1 or cls[:40].strip() != "module_mutex" or cls[40] != ":" or \
+            any(cls[41 + 15 * k + 14] != " " for k in range(11)):
+        fail(f"{path}: class line not '%40s:' and 12 '%14' columns: {cls!r}")
+    want = [" " * 28 + "-" * 12]
+    want += [f"{'module_mutex':>40} {n:14} {IP:>29} {step}+0x0/0x0" for step, n in points]
+    want += ["", "." * WIDTH, "", ""]
+    if lines[6:] != want:
+        fail(f"{path}: after the class line\n" + "\n".join(lines[6:]) + "\nnot\n" + "\n".join(want))
+
+
+def first_contentions(folder):
+    """[(step, n)]: module_mutex's contended steps in first-seen order, from timeline.csv and
+    the lock_wait intervals' starts (each wait a contention: no spinning, one wait per lock)."""
+    order, n = [], {}
+    with open(os.path.join(folder, "timeline.csv")) as f:
+        rows = [r for r in csv.DictReader(f) if r["state"] == "lock_wait"]
+    last = {}
+    for r in sorted(rows, key=lambda r: float(r["start_s"])):
+        if last.get(r["task"]) == r["end_s"]:
+            continue
+        if r["step"] not in n:
+            order.append(r["step"])
+        n[r["step"]] = n.get(r["step"], 0) + 1
+    return [(s, n[s]) for s in order]
+
+
+def lock_stat_layout(tmp):
+    d = kmodsim_run(os.path.join(tmp, "desk"), DESKTOP)
+    text = open(os.path.join(d, "lock_stat.txt")).read()
+    points = [(l.split()[-1].split("+")[0], int(l.split()[1])) for l in text.splitlines() if "[<" in l]
+    check_lock_stat(os.path.join(d, "lock_stat.txt"), points)
+    # six contended steps: the first four seen, in that order
+    d = kmodsim_run(os.path.join(tmp, "six"), os.path.join(E2E, "base.yaml"), "--set",
+                    f"kernel={os.path.join(E2E, 'six-points-kernel.yaml')}", "--set",
+                    f"workload={os.path.join(E2E, 'punct-names.yaml')}", "--set", "machine.cores=2")
+    seen = first_contentions(d)
+    if len(seen) <= 4:
+        fail(f"the case changed: only {seen} contended")
+    check_lock_stat(os.path.join(d, "lock_stat.txt"), seen[:4])
+    # both layouts read back
+    old = os.path.join(tmp, "old_lock_stat.txt")
+    write(old, OLD_LOCK_STAT)
+    for f, acq in ((old, 55), (os.path.join(d, "lock_stat.txt"), None)):
+        out = os.path.join(tmp, "imp")
+        p = run(KMODSIM, "trace-import", "--lock-stat", f, "-o", out)
+        if p.returncode != 0:
+            fail(f"trace-import --lock-stat {f}", p)
+        with open(os.path.join(out, "summary.json")) as g:
+            got = json.load(g)["lock"]["acquisitions"]
+        if acq is not None and got != acq:
+            fail(f"{f}: {got} acquisitions read, not {acq}")
+    print(f"ok: lock_stat.txt in the kernel's layout; points {seen[:4]} of {len(seen)}")
+
+
+CASES = {f.__name__: f for f in (fluid_busy_cores, lock_waiters, import_init_ret, dmesg_names, lock_stat_layout)}
 
 if CASE not in CASES:
     fail(f"unknown case {CASE}; cases: {', '.join(CASES)}")

@@ -95,6 +95,26 @@ TEST(LockStat, Version04ModuleMutexAndSplitLines) {
   EXPECT_DOUBLE_EQ(v[0].holdtime_avg_us, 500.18);
 }
 
+// The kernel's "%40s:%14lu " leaves no space after the colon when con-bounces has 14 digits;
+// kmodsim's writer put one there before it followed that layout (both read).
+TEST(LockStat, NumberRightAfterTheColonAndTheWarningLine) {
+  const std::string text = "lock_stat version 0.4\n"
+                           "*WARNING* lock debugging disabled!! - possibly due to a lockdep warning\n"
+                           "                            module_mutex:12345678901234              5           1.50"
+                           "         100.25         300.50          60.10             10             50           0.50"
+                           "        2000.00        5000.00         100.00\n"
+                           "                           other_mutex:              0              1           2.00"
+                           "           2.00           2.00           2.00              0              4           1.00"
+                           "           3.00           8.00           2.00\n";
+  auto v = parse_lock_stat(text, "ls");
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].name, "module_mutex");
+  EXPECT_DOUBLE_EQ(v[0].con_bounces, 12345678901234.0);
+  EXPECT_DOUBLE_EQ(v[0].contentions, 5);
+  EXPECT_EQ(v[1].name, "other_mutex");
+  EXPECT_DOUBLE_EQ(v[1].acquisitions, 4);
+}
+
 TEST(LockStat, Version03HasNoAverageColumns) {
   const std::string text = "lock_stat version 0.3\n"
                            "module_mutex: 1 4 1.0 9.0 20.0 10 100 0.5 50.0 1000.0\n";
