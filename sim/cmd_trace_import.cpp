@@ -21,6 +21,22 @@ namespace fs = std::filesystem;
 
 namespace kmodsim {
 
+namespace {
+
+/// Why `name` is not in the file: a reader/writer lock has only its -W and -R lines, which are
+/// the classes to name; any other name is simply absent.
+std::string missing_class(const std::vector<calib::LockStat>& locks, const std::string& name) {
+  std::vector<std::string> sides;
+  for (const char* side : {"-W", "-R"})
+    if (std::any_of(locks.begin(), locks.end(), [&](const calib::LockStat& l) { return l.name == name + side; }))
+      sides.push_back(name + side);
+  if (sides.empty())
+    return "no lock class '" + name + "' (--lock-class)";
+  return fmt::format("{} has reader/writer classes {}: name one (--lock-class)", name, fmt::join(sides, ", "));
+}
+
+} // namespace
+
 int cmd_trace_import(const TraceImportArgs& a) {
   if (a.dmesg.empty() && a.lock_stat.empty())
     throw calib::CalibError("nothing to import: give --dmesg and/or --lock-stat");
@@ -93,7 +109,7 @@ int cmd_trace_import(const TraceImportArgs& a) {
     const auto locks = calib::parse_lock_stat(read_measurement(a.lock_stat), a.lock_stat);
     auto it = std::find_if(locks.begin(), locks.end(), [&](const calib::LockStat& l) { return l.name == lock_class; });
     if (it == locks.end())
-      throw calib::CalibError(a.lock_stat + ": no lock class '" + lock_class + "' (--lock-class)");
+      throw calib::CalibError(a.lock_stat + ": " + missing_class(locks, lock_class));
     r.lock_acquisitions = static_cast<std::int64_t>(it->acquisitions);
     r.lock_contentions = static_cast<std::int64_t>(it->contentions);
     r.lock_contended_wait_min = it->waittime_min_us * 1e-6;

@@ -195,10 +195,7 @@ std::vector<LockStat> parse_lock_stat(const std::string& text, const std::string
     if (v.size() != want)
       fail(file, ln, "lock '" + name + "' has " + std::to_string(v.size()) + " numbers; version 0." +
                          std::to_string(version) + " has " + std::to_string(want));
-    if (name.size() >= 3 && (name.compare(name.size() - 3, 3, "-W:") == 0 || name.compare(name.size() - 2, 2, "-W") == 0 ||
-                             name.compare(name.size() - 2, 2, "-R") == 0))
-      continue; // rwlock read/write split
-    LockStat s;
+    LockStat s; // a reader/writer lock's two lines ("%38s-W:", "%38s-R:") are classes NAME-W, NAME-R
     s.name = name;
     s.line = ln;
     size_t k = 0;

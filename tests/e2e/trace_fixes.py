@@ -16,6 +16,8 @@
                       the name, "%40s %14lu %29s %pS" points, the first 4 in first-seen order,
                       then a blank line, dots and a blank line); trace-import reads it and the
                       layout kmodsim wrote before
+  rw_lock_class       a reader/writer lock's `NAME-W:` / `NAME-R:` lines are classes of their
+                      own (--lock-class uts_sem-W); naming `uts_sem` says which to name
 
 trace_fixes.py KMODSIM ROOT CASE
 """
@@ -25,7 +27,7 @@ import os
 import sys
 import tempfile
 
-from cli_check import fail, run, write
+from cli_check import expect_error, fail, run, write
 
 KMODSIM, ROOT, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
 E2E = os.path.join(ROOT, "tests", "e2e", "configs")
@@ -226,7 +228,45 @@ def lock_stat_layout(tmp):
     print(f"ok: lock_stat.txt in the kernel's layout; points {seen[:4]} of {len(seen)}")
 
 
-CASES = {f.__name__: f for f in (fluid_busy_cores, lock_waiters, import_init_ret, dmesg_names, lock_stat_layout)}
+def real_lock_stat(path):
+    """A /proc/lock_stat as a kernel writes it: module_mutex with its points, a reader/writer uts_sem."""
+    row = "{:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14}"
+    write(path, "\n".join([
+        "lock_stat version 0.4", "-" * WIDTH, f"{'class name':>40}", "-" * WIDTH, "",
+        f"{'module_mutex':>40}:" + row.format(3, 5, "1.50", "100.25", "300.50", "60.10", 10, 50, "0.50", "2000.00",
+                                              "5000.00", "100.00"),
+        " " * 28 + "-" * 12,
+        f"{'module_mutex':>40} {5:14} {'[<00000000deadbeef>]':>29} load_module+0x1a2/0x1b00",
+        " " * 28 + "-" * 12,
+        f"{'module_mutex':>40} {5:14} {'[<00000000deadbeef>]':>29} load_module+0x1a2/0x1b00",
+        "", "." * WIDTH, "",
+        f"{'uts_sem':>38}-W:" + row.format(7, 1, "2.00", "2.00", "2.00", "2.00", 9, 4, "1.00", "3.00", "8.00", "2.00"),
+        f"{'uts_sem':>38}-R:" + row.format(0, 0, "0.00", "0.00", "0.00", "0.00", 0, 7, "1.00", "3.00", "8.00", "1.14"),
+        "", "." * WIDTH, "", ""]))
+    return path
+
+
+def rw_lock_class(tmp):
+    ls = real_lock_stat(os.path.join(tmp, "real_lock_stat.txt"))
+    out = os.path.join(tmp, "imp")
+    p = run(KMODSIM, "trace-import", "--lock-stat", ls, "--lock-class", "uts_sem", "-o", out)
+    expect_error(p, "real_lock_stat.txt", "uts_sem has reader/writer classes uts_sem-W, uts_sem-R: name one")
+    for cls, acq in (("uts_sem-W", 4), ("uts_sem-R", 7), ("module_mutex", 50)):
+        p = run(KMODSIM, "trace-import", "--lock-stat", ls, "--lock-class", cls, "-o", out)
+        if p.returncode != 0:
+            fail(f"--lock-class {cls}", p)
+        with open(os.path.join(out, "summary.json")) as f:
+            lk = json.load(f)["lock"]
+        if lk["class"] != cls or lk["acquisitions"] != acq:
+            fail(f"--lock-class {cls}: {lk}")
+        cls_line = open(os.path.join(out, "lock_stat.txt")).read().splitlines()[5]
+        if cls_line[:41] != f"{cls:>40}:":
+            fail(f"--lock-class {cls}: lock_stat.txt's class line {cls_line!r}")
+    print("ok: uts_sem-W and uts_sem-R are classes; uts_sem names them")
+
+
+CASES = {f.__name__: f for f in (fluid_busy_cores, lock_waiters, import_init_ret, dmesg_names, lock_stat_layout,
+                                 rw_lock_class)}
 
 if CASE not in CASES:
     fail(f"unknown case {CASE}; cases: {', '.join(CASES)}")
