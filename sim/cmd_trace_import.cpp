@@ -15,6 +15,7 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <map>
 
 namespace fs = std::filesystem;
@@ -22,6 +23,12 @@ namespace fs = std::filesystem;
 namespace kmodsim {
 
 namespace {
+
+/// A lock_stat count (a non-negative number as read) as an integer; the parser bounds it only
+/// by double's range, and a cast of a larger value is undefined.
+std::int64_t as_count(double v) {
+  return v < 9.2e18 ? static_cast<std::int64_t>(v) : std::numeric_limits<std::int64_t>::max();
+}
 
 /// Why `name` is not in the file: a reader/writer lock has only its -W and -R lines, which are
 /// the classes to name; any other name is simply absent.
@@ -110,8 +117,10 @@ int cmd_trace_import(const TraceImportArgs& a) {
     auto it = std::find_if(locks.begin(), locks.end(), [&](const calib::LockStat& l) { return l.name == lock_class; });
     if (it == locks.end())
       throw calib::CalibError(a.lock_stat + ": " + missing_class(locks, lock_class));
-    r.lock_acquisitions = static_cast<std::int64_t>(it->acquisitions);
-    r.lock_contentions = static_cast<std::int64_t>(it->contentions);
+    r.lock_acquisitions = as_count(it->acquisitions);
+    r.lock_contentions = as_count(it->contentions);
+    r.lock_con_bounces = as_count(it->con_bounces); // lock_stat.txt carries them through
+    r.lock_acq_bounces = as_count(it->acq_bounces);
     r.lock_contended_wait_min = it->waittime_min_us * 1e-6;
     r.lock_wait_max = it->waittime_max_us * 1e-6;
     r.lock_wait_total = it->waittime_total_us * 1e-6;

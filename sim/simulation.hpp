@@ -43,6 +43,9 @@ struct Results {
   std::int64_t enomem = 0;        ///< loads refused for want of module area
   std::int64_t vmap_purges = 0;   ///< vmalloc lazy purges (effect vmap_purge)
   double lock_contended_wait_min = 0, lock_hold_min = 0; ///< lock_stat.txt's waittime-min, holdtime-min
+  /// lock_stat.txt's con-bounces and acq-bounces: a real lock_stat's (trace-import); 0 in a run,
+  /// which does not model the lock's cache line moving between CPUs
+  std::int64_t lock_con_bounces = 0, lock_acq_bounces = 0;
   /// (step name, contentions there), in the order of the first contention at each step
   std::vector<std::pair<std::string, std::int64_t>> lock_contention_points;
   /// The lock the lock_* figures describe (lock_stat.txt's class name), and whether they are

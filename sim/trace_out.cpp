@@ -244,12 +244,12 @@ std::string lock_stat_text(const Results& r) {
                      "holdtime-avg");
   out += rule + "\n\n";
   const double c = static_cast<double>(r.lock_contentions), a = static_cast<double>(r.lock_acquisitions);
-  // "%40s:" then "%14lu " and the columns; bounces (the lock's cache line moving between CPUs)
-  // are not modelled: 0
+  // "%40s:" then "%14lu " and the columns
   out += fmt::format("{:>40}:{:14} {:14} {:14.2f} {:14.2f} {:14.2f} {:14.2f} {:14} {:14} {:14.2f} {:14.2f} {:14.2f} "
                      "{:14.2f}\n",
-                     r.lock_class, 0, r.lock_contentions, r.lock_contended_wait_min * 1e6, r.lock_wait_max * 1e6,
-                     r.lock_wait_total * 1e6, c > 0 ? r.lock_wait_total * 1e6 / c : 0.0, 0, r.lock_acquisitions,
+                     r.lock_class, r.lock_con_bounces, r.lock_contentions, r.lock_contended_wait_min * 1e6,
+                     r.lock_wait_max * 1e6, r.lock_wait_total * 1e6, c > 0 ? r.lock_wait_total * 1e6 / c : 0.0,
+                     r.lock_acq_bounces, r.lock_acquisitions,
                      r.lock_hold_min * 1e6, r.lock_hold_max * 1e6, r.lock_hold_total * 1e6,
                      a > 0 ? r.lock_hold_total * 1e6 / a : 0.0);
   if (r.lock_contentions == 0 || r.lock_contention_points.empty())

@@ -18,6 +18,8 @@
                       layout kmodsim wrote before
   rw_lock_class       a reader/writer lock's `NAME-W:` / `NAME-R:` lines are classes of their
                       own (--lock-class uts_sem-W); naming `uts_sem` says which to name
+  import_bounces      trace-import's lock_stat.txt keeps a real file's con-bounces and
+                      acq-bounces; a run's are 0 (not modelled)
 
 trace_fixes.py KMODSIM ROOT CASE
 """
@@ -265,8 +267,29 @@ def rw_lock_class(tmp):
     print("ok: uts_sem-W and uts_sem-R are classes; uts_sem names them")
 
 
+def bounces(folder):
+    """(con-bounces, acq-bounces) of lock_stat.txt's class line."""
+    f = open(os.path.join(folder, "lock_stat.txt")).read().splitlines()[5][41:].split()
+    return int(f[0]), int(f[6])
+
+
+def import_bounces(tmp):
+    ls = real_lock_stat(os.path.join(tmp, "real_lock_stat.txt"))
+    for cls, want in (("module_mutex", (3, 10)), ("uts_sem-W", (7, 9))):
+        out = os.path.join(tmp, "imp-" + cls)
+        p = run(KMODSIM, "trace-import", "--lock-stat", ls, "--lock-class", cls, "-o", out)
+        if p.returncode != 0:
+            fail(f"--lock-class {cls}", p)
+        if bounces(out) != want:
+            fail(f"{cls}: bounces {bounces(out)} written back, read {want}")
+    d = kmodsim_run(os.path.join(tmp, "desk"), DESKTOP)
+    if bounces(d) != (0, 0):
+        fail(f"a run's bounces {bounces(d)}")
+    print("ok: imported bounces kept, a run's 0")
+
+
 CASES = {f.__name__: f for f in (fluid_busy_cores, lock_waiters, import_init_ret, dmesg_names, lock_stat_layout,
-                                 rw_lock_class)}
+                                 rw_lock_class, import_bounces)}
 
 if CASE not in CASES:
     fail(f"unknown case {CASE}; cases: {', '.join(CASES)}")
