@@ -63,7 +63,23 @@ bool symbol_name(const std::string& s) {
   return true;
 }
 
-/// Strips an optional "<6>" log level and "[    1.234567] " printk time; sets `ts` (or -1).
+/// The length of a CONFIG_PRINTK_CALLER field at `p` ("[    T123]" a task, "[     C1]" a CPU), 0 if none.
+size_t caller_field(const std::string& l, size_t p) {
+  if (p >= l.size() || l[p] != '[')
+    return 0;
+  size_t q = p + 1;
+  while (q < l.size() && l[q] == ' ')
+    ++q;
+  if (q >= l.size() || (l[q] != 'T' && l[q] != 'C'))
+    return 0;
+  const size_t digits = ++q;
+  while (q < l.size() && q - p < 32 && std::isdigit(static_cast<unsigned char>(l[q])))
+    ++q;
+  return q > digits && q < l.size() && l[q] == ']' ? q + 1 - p : 0;
+}
+
+/// Strips an optional "<6>" log level, "[    1.234567]" printk time (sets `ts`, else leaves it)
+/// and "[    T1]" caller field.
 std::string strip_printk_prefix(const std::string& l, double& ts) {
   size_t p = 0;
   if (p < l.size() && l[p] == '<') {
@@ -82,6 +98,7 @@ std::string strip_printk_prefix(const std::string& l, double& ts) {
       }
     }
   }
+  p += caller_field(l, p);
   while (p < l.size() && l[p] == ' ')
     ++p;
   return l.substr(p);
@@ -100,13 +117,14 @@ std::vector<Initcall> parse_dmesg(const std::string& text, const std::string& fi
   const auto lines = lines_of(text);
   for (size_t i = 0; i < lines.size(); ++i) {
     const int ln = static_cast<int>(i) + 1;
-    std::string l = lines[i];
+    double ts = -1;
+    // the printk time first: journalctl -k -o short-monotonic puts it before the host,
+    // "[    1.23] host kernel: initcall ..."
+    std::string l = strip_printk_prefix(lines[i], ts);
     // syslog form: "Mar  6 10:00:00 host kernel: [    1.23] initcall ..."
     const auto k = l.find("kernel: ");
     if (k != std::string::npos && k < 64)
-      l = l.substr(k + 8);
-    double ts = -1;
-    l = strip_printk_prefix(l, ts);
+      l = strip_printk_prefix(l.substr(k + 8), ts);
     if (l.size() > 1024 && (l.rfind("calling ", 0) == 0 || l.rfind("initcall ", 0) == 0))
       fail(file, ln, "initcall line longer than 1024 characters");
     if (l.rfind("calling ", 0) == 0) {

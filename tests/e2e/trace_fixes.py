@@ -20,6 +20,8 @@
                       own (--lock-class uts_sem-W); naming `uts_sem` says which to name
   import_bounces      trace-import's lock_stat.txt keeps a real file's con-bounces and
                       acq-bounces; a run's are 0 (not modelled)
+  dmesg_forms         trace-import reads CONFIG_PRINTK_CALLER lines ("[    1.0][    T1] calling")
+                      and journalctl -k -o short-monotonic ("[    1.0] host kernel: calling")
 
 trace_fixes.py KMODSIM ROOT CASE
 """
@@ -288,8 +290,23 @@ def import_bounces(tmp):
     print("ok: imported bounces kept, a run's 0")
 
 
+def dmesg_forms(tmp):
+    lines = ["calling  foo_init+0x0/0x1000 [foo] @ 200",
+             "initcall foo_init+0x0/0x1000 [foo] returned 0 after 500 usecs"]
+    for name, prefix in (("caller", "[{}][    T1] "), ("short_monotonic", "[{}] myhost kernel: ")):
+        src = os.path.join(tmp, name + ".txt")
+        write(src, "".join(prefix.format(t) + l + "\n" for t, l in zip(("    1.000000", "    1.000500"), lines)))
+        out = import_dmesg(src, os.path.join(tmp, name))
+        with open(os.path.join(out, "modules.csv")) as f:
+            rows = [(r["module"], r["load_end_s"], r["init_end_s"]) for r in csv.DictReader(f)]
+        if len(rows) != 1 or rows[0][0] != "foo" or abs(float(rows[0][1]) - 1.0) > 1e-9 or \
+                abs(float(rows[0][2]) - 1.0005) > 1e-9:
+            fail(f"{name}: {rows}")
+    print("ok: the caller field and journalctl's short-monotonic form are read, with their times")
+
+
 CASES = {f.__name__: f for f in (fluid_busy_cores, lock_waiters, import_init_ret, dmesg_names, lock_stat_layout,
-                                 rw_lock_class, import_bounces)}
+                                 rw_lock_class, import_bounces, dmesg_forms)}
 
 if CASE not in CASES:
     fail(f"unknown case {CASE}; cases: {', '.join(CASES)}")
