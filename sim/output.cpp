@@ -313,10 +313,8 @@ void write_outputs(const std::string& dir_s, const Scenario& s, const std::strin
     for (const auto& l : s.kernel.locks)
       machine.locks.push_back(l.name);
     write_file(dir / "trace.json", [&](auto& out, auto&&) {
-      const std::string t = chrome_trace_json(rec, names,
-                                              s.name + " | " + s.kernel.name + " | " + std::to_string(s.machine.cores) +
-                                                  " cores",
-                                              machine);
+      const std::string t = chrome_trace_json(
+          rec, names, s.name + " | " + s.kernel.name + " | " + std::to_string(s.machine.cores) + " cores", machine);
       out.append(t.data(), t.data() + t.size());
     });
     write_file(dir / "dmesg.txt", [&](auto& out, auto&&) {

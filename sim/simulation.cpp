@@ -241,7 +241,8 @@ void Sim::run() {
                           opt_.slice_by_slice);
   locks_.push_back(std::make_unique<KMutex>(*cpu_, rec(), sc_.kernel.mutex));
   for (const auto& l : sc_.kernel.locks) // at most 64 (config): the ids fit Interval::lock
-    locks_.push_back(std::make_unique<KMutex>(*cpu_, rec(), l.params, l.name, static_cast<std::uint16_t>(locks_.size())));
+    locks_.push_back(
+        std::make_unique<KMutex>(*cpu_, rec(), l.params, l.name, static_cast<std::uint16_t>(locks_.size())));
   free_slots_ = sc_.userspace.udev.children_max;
   slot_wait_ = s4u::Semaphore::create(0);
   to_come_ = sc_.workload.uevents.size() + 1; // udevd, and a modprobe per uevent (repeats expanded)

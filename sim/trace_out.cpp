@@ -154,10 +154,10 @@ std::string chrome_trace_json(const Recorder& rec, const std::vector<std::string
   for (const auto& iv : rec.intervals) {
     if (iv.end <= iv.start)
       continue;
-    const int c = on_cpu(iv.state)                                                       ? 0
+    const int c = on_cpu(iv.state)                                                      ? 0
                   : (iv.state == State::runnable || iv.state == State::runnable_locked) ? 1
-                  : iv.state == State::lock_wait                                         ? waiters(iv)
-                                                                                         : -1;
+                  : iv.state == State::lock_wait                                        ? waiters(iv)
+                                                                                        : -1;
     if (c >= 0) {
       deltas.emplace_back(us(iv.start), c, +1);
       deltas.emplace_back(us(iv.end), c, -1);
@@ -222,7 +222,7 @@ std::string initcall_dmesg(const Recorder& rec, const std::vector<std::string>& 
     lines.emplace_back(t1, 2 * i + 1,
                        fmt::format("initcall {}_init+0x0/0x1000 [{}] returned {} after {} usecs", m, m, l.init_ret,
                                    std::llround((l.init_end - l.load_end) * 1e6))); // measured, as the kernel does,
-                                                                                      // apart from the printk times
+                                                                                    // apart from the printk times
   }
   std::sort(lines.begin(), lines.end());
   std::string out;
@@ -235,7 +235,7 @@ std::string initcall_dmesg(const Recorder& rec, const std::vector<std::string>& 
 // character, so that tools written against /proc/lock_stat read the file.
 std::string lock_stat_text(const Results& r) {
   constexpr std::size_t kWidth = 40 + 1 + 12 * (14 + 1); // the rules: name, ':', 12 columns
-  constexpr std::size_t kPoints = 4;                      // LOCKSTAT_POINTS
+  constexpr std::size_t kPoints = 4;                     // LOCKSTAT_POINTS
   const std::string rule(kWidth, '-');
   std::string out = "lock_stat version 0.4\n" + rule + "\n";
   out += fmt::format("{:>40} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14}\n",
@@ -249,9 +249,8 @@ std::string lock_stat_text(const Results& r) {
                      "{:14.2f}\n",
                      r.lock_class, r.lock_con_bounces, r.lock_contentions, r.lock_contended_wait_min * 1e6,
                      r.lock_wait_max * 1e6, r.lock_wait_total * 1e6, c > 0 ? r.lock_wait_total * 1e6 / c : 0.0,
-                     r.lock_acq_bounces, r.lock_acquisitions,
-                     r.lock_hold_min * 1e6, r.lock_hold_max * 1e6, r.lock_hold_total * 1e6,
-                     a > 0 ? r.lock_hold_total * 1e6 / a : 0.0);
+                     r.lock_acq_bounces, r.lock_acquisitions, r.lock_hold_min * 1e6, r.lock_hold_max * 1e6,
+                     r.lock_hold_total * 1e6, a > 0 ? r.lock_hold_total * 1e6 / a : 0.0);
   if (r.lock_contentions == 0 || r.lock_contention_points.empty())
     return out;
   // the contention points (steps), the first LOCKSTAT_POINTS seen: dashes under the name, then

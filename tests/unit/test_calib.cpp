@@ -62,12 +62,13 @@ TEST(Dmesg, RanForFormAndModernFormWithoutTimestamps) {
 // CONFIG_PRINTK_CALLER adds "[    T1]" (or "[     C0]") after the time; journalctl -k -o
 // short-monotonic puts the time before "host kernel: ". Both were refused as malformed or untimed.
 TEST(Dmesg, CallerFieldAndJournalctlMonotonicForms) {
-  const std::string text = "[    1.000000][    T1] calling  foo_init+0x0/0x1000 [foo] @ 200\n"
-                           "[    1.000500][    T1] initcall foo_init+0x0/0x1000 [foo] returned 0 after 500 usecs\n"
-                           "[    2.000500][     C3] initcall bar_init+0x0/0x10 [bar] returned -19 after 5 usecs\n"
-                           "[    T7] initcall untimed_init [untimed] returned 0 after 5 usecs\n"
-                           "[    3.000000] myhost kernel: calling  baz_init+0x0/0x1000 [baz] @ 200\n"
-                           "[    3.000500] myhost kernel: initcall baz_init+0x0/0x1000 [baz] returned 0 after 500 usecs\n";
+  const std::string text =
+      "[    1.000000][    T1] calling  foo_init+0x0/0x1000 [foo] @ 200\n"
+      "[    1.000500][    T1] initcall foo_init+0x0/0x1000 [foo] returned 0 after 500 usecs\n"
+      "[    2.000500][     C3] initcall bar_init+0x0/0x10 [bar] returned -19 after 5 usecs\n"
+      "[    T7] initcall untimed_init [untimed] returned 0 after 5 usecs\n"
+      "[    3.000000] myhost kernel: calling  baz_init+0x0/0x1000 [baz] @ 200\n"
+      "[    3.000500] myhost kernel: initcall baz_init+0x0/0x1000 [baz] returned 0 after 500 usecs\n";
   auto v = parse_dmesg(text, "d");
   ASSERT_EQ(v.size(), 4u);
   EXPECT_EQ(v[0].module, "foo");
