@@ -15,11 +15,34 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <map>
 
 namespace fs = std::filesystem;
 
 namespace kmodsim {
+
+namespace {
+
+/// A lock_stat count (a non-negative number as read) as an integer; the parser bounds it only
+/// by double's range, and a cast of a larger value is undefined.
+std::int64_t as_count(double v) {
+  return v < 9.2e18 ? static_cast<std::int64_t>(v) : std::numeric_limits<std::int64_t>::max();
+}
+
+/// Why `name` is not in the file: a reader/writer lock has only its -W and -R lines, which are
+/// the classes to name; any other name is simply absent.
+std::string missing_class(const std::vector<calib::LockStat>& locks, const std::string& name) {
+  std::vector<std::string> sides;
+  for (const char* side : {"-W", "-R"})
+    if (std::any_of(locks.begin(), locks.end(), [&](const calib::LockStat& l) { return l.name == name + side; }))
+      sides.push_back(name + side);
+  if (sides.empty())
+    return "no lock class '" + name + "' (--lock-class)";
+  return fmt::format("{} has reader/writer classes {}: name one (--lock-class)", name, fmt::join(sides, ", "));
+}
+
+} // namespace
 
 int cmd_trace_import(const TraceImportArgs& a) {
   if (a.dmesg.empty() && a.lock_stat.empty())
@@ -65,6 +88,7 @@ int cmd_trace_import(const TraceImportArgs& a) {
       r.rec.end_task(task, end);
       LoadRecord l{it->second, task};
       l.outcome = c.ret == 0 ? Outcome::loaded : Outcome::failed_init;
+      l.init_ret = c.ret; // dmesg.txt says it again, so that importing that file keeps the failure
       l.requested = l.load_start = -1;
       l.load_end = start;
       l.init_end = end;
@@ -92,9 +116,11 @@ int cmd_trace_import(const TraceImportArgs& a) {
     const auto locks = calib::parse_lock_stat(read_measurement(a.lock_stat), a.lock_stat);
     auto it = std::find_if(locks.begin(), locks.end(), [&](const calib::LockStat& l) { return l.name == lock_class; });
     if (it == locks.end())
-      throw calib::CalibError(a.lock_stat + ": no lock class '" + lock_class + "' (--lock-class)");
-    r.lock_acquisitions = static_cast<std::int64_t>(it->acquisitions);
-    r.lock_contentions = static_cast<std::int64_t>(it->contentions);
+      throw calib::CalibError(a.lock_stat + ": " + missing_class(locks, lock_class));
+    r.lock_acquisitions = as_count(it->acquisitions);
+    r.lock_contentions = as_count(it->contentions);
+    r.lock_con_bounces = as_count(it->con_bounces); // lock_stat.txt carries them through
+    r.lock_acq_bounces = as_count(it->acq_bounces);
     r.lock_contended_wait_min = it->waittime_min_us * 1e-6;
     r.lock_wait_max = it->waittime_max_us * 1e-6;
     r.lock_wait_total = it->waittime_total_us * 1e-6;

@@ -51,8 +51,8 @@ void ProcessorSharingCpu::run(Task& t, double us, Mode mode) {
     holder_preempted_s_ += std::max(0.0, (now() - t0) - dedicated);
 }
 
-void ProcessorSharingCpu::spin_begin(Task& t) {
-  record(t, State::lock_spin);
+void ProcessorSharingCpu::spin_begin(Task& t, std::uint16_t lock) {
+  record(t, State::lock_spin, lock);
   if (spins_.size() <= t.id)
     spins_.resize(t.id + 1);
   // Never hold a reference into spins_ across a simcall: another actor may resize it meanwhile.
@@ -228,8 +228,8 @@ void RunQueueCpu::preempt_point(Task& t) {
     t.slice_left = slice_us_;
 }
 
-void RunQueueCpu::spin_begin(Task& t) {
-  record(t, State::lock_spin); // keeps its core: nobody else can use it
+void RunQueueCpu::spin_begin(Task& t, std::uint16_t lock) {
+  record(t, State::lock_spin, lock); // keeps its core: nobody else can use it
   if (spin_since_.size() <= t.id)
     spin_since_.resize(t.id + 1);
   spin_since_[t.id] = now();

@@ -43,8 +43,9 @@ public:
   virtual void run(Task& t, double us, Mode mode) = 0;
   /// A voluntary preemption point (cond_resched, might_sleep) in kernel code.
   virtual void preempt_point(Task& t) = 0;
-  /// A spinning waiter: burns its CPU until `done()` (called after the blocking wait returns).
-  virtual void spin_begin(Task& t) = 0;
+  /// A spinning waiter: burns its CPU until `done()` (called after the blocking wait returns);
+  /// `lock`: the lock it spins on, as Interval::lock.
+  virtual void spin_begin(Task& t, std::uint16_t lock) = 0;
   virtual void spin_end(Task& t) = 0;
   /// Core-seconds of CPU consumed (work + spinning).
   double busy_s() const { return busy_s_; }
@@ -61,7 +62,9 @@ public:
                                           Recorder& rec, double max_sim_time_s, bool slice_by_slice = false);
 
 protected:
-  void record(Task& t, State s) { rec_.set_state(t.id, s, now(), t.core, t.module, t.step); }
+  void record(Task& t, State s, std::uint16_t lock = 0) {
+    rec_.set_state(t.id, s, now(), t.core, t.module, t.step, lock);
+  }
   static double now();
   /// An invariant of the model broke: throws ModelBug (the actor wrapper ends the run with exit 1).
   [[noreturn]] static void model_bug(const std::string& what);
@@ -89,7 +92,7 @@ public:
   void block(Task& t) override { t.on_cpu = false; }
   void run(Task& t, double us, Mode mode) override;
   void preempt_point(Task&) override {}
-  void spin_begin(Task& t) override;
+  void spin_begin(Task& t, std::uint16_t lock) override;
   void spin_end(Task& t) override;
 
 private:
@@ -110,7 +113,7 @@ public:
   void block(Task& t) override;
   void run(Task& t, double us, Mode mode) override;
   void preempt_point(Task& t) override;
-  void spin_begin(Task& t) override;
+  void spin_begin(Task& t, std::uint16_t lock) override;
   void spin_end(Task& t) override;
   size_t queued() const { return runq_.size(); }
 

@@ -25,8 +25,8 @@ void post_at(const simgrid::s4u::SemaphorePtr& sem, double date) {
 }
 } // namespace
 
-KMutex::KMutex(CpuModel& cpu, Recorder& rec, const Kernel::Mutex& params, std::string name, bool primary)
-    : cpu_(cpu), rec_(rec), params_(params), name_(std::move(name)), primary_(primary) {}
+KMutex::KMutex(CpuModel& cpu, Recorder& rec, const Kernel::Mutex& params, std::string name, std::uint16_t id)
+    : cpu_(cpu), rec_(rec), params_(params), name_(std::move(name)), id_(id), primary_(id == 0) {}
 
 LoadRecord* KMutex::load_of(const Task& t) { // the loads' lock columns are module_mutex's
   return primary_ && t.load >= 0 ? &rec_.loads[static_cast<size_t>(t.load)] : nullptr;
@@ -81,7 +81,8 @@ void KMutex::lock(Task& t) {
     return;
   }
   stats_.contentions++;
-  stats_.contentions_by_step[t.step]++;
+  if (stats_.contentions_by_step[t.step]++ == 0)
+    stats_.contention_order.push_back(t.step); // lock_stat lists its contention points as first seen
   if (load)
     load->contentions++;
   if (params_.handoff)
@@ -97,7 +98,7 @@ void KMutex::lock_handoff(Task& t, double t0) {
   spinning_[t.id] = spin;
   if (spin) {
     t.waiting_on = this;
-    cpu_.spin_begin(t); // a simcall: the hand-over may already happen here; the token waits
+    cpu_.spin_begin(t, id_); // a simcall: the hand-over may already happen here; the token waits
     t.wake()->acquire();
     cpu_.spin_end(t);
     if (holding)
@@ -105,7 +106,7 @@ void KMutex::lock_handoff(Task& t, double t0) {
   } else {
     t.waiting_on = this;
     cpu_.block(t);
-    rec_.set_state(t.id, State::lock_wait, t0, t.core, t.module, t.step);
+    rec_.set_state(t.id, State::lock_wait, t0, t.core, t.module, t.step, id_);
     t.wake()->acquire(); // at the hand-over plus the wake-up latency (unlock: post_at)
   }
   t.waiting_on = nullptr;
@@ -151,7 +152,7 @@ void KMutex::lock_steal(Task& t, double t0) {
   if (spin) { // spin on our CPU until the lock is free (the 2.6.30 spinner)
     t.waiting_on = this;
     woken_[t.id] = 0;
-    cpu_.spin_begin(t);
+    cpu_.spin_begin(t, id_);
     while (owner_ != nullptr) {
       t.wake()->acquire(); // an unlock woke us (spinners are queued like sleepers)
       woken_[t.id] = 0;
@@ -170,7 +171,7 @@ void KMutex::lock_steal(Task& t, double t0) {
     woken_[t.id] = 0;
     waiting_since_[t.id] = clock();
     cpu_.block(t);
-    rec_.set_state(t.id, State::lock_wait, clock(), t.core, t.module, t.step);
+    rec_.set_state(t.id, State::lock_wait, clock(), t.core, t.module, t.step, id_);
     t.wake()->acquire(); // unlock() sets woken_ = 1 and posts one token, due after the wake-up latency
     if (params_.wakeup_us > 0) // runnable since the wake-up
       rec_.set_state(t.id, State::runnable, woken_by_[t.id].at, t.core, t.module, t.step);

@@ -32,6 +32,7 @@ struct LockStats {
   double handoff_wakeup_s = 0; ///< handoff: the new owner's wake-up latency, lock held
   double contended_wait_min = 0, hold_min = 0; ///< lock_stat's waittime-min (contended) and holdtime-min
   std::map<std::uint32_t, std::int64_t> contentions_by_step; ///< recorder step id -> contentions there
+  std::vector<std::uint32_t> contention_order; ///< those step ids in the order of their first contention
   /// a lock other than module_mutex: time its waiters held module_mutex while they waited for
   /// it (spinning, asleep, or in the wake-up latency; not queued for a core, which the CPU
   /// model counts as the holder preempted)
@@ -40,10 +41,11 @@ struct LockStats {
 
 class KMutex : public WaitTarget {
 public:
-  /// `primary`: module_mutex, whose owner is Proc::holds_lock and whose figures go to the
-  /// loads' records, the trace's hand-overs and lock_stat; `name` for deadlock reports.
+  /// `id` 0: module_mutex (primary), whose owner is Proc::holds_lock and whose figures go to
+  /// the loads' records, the trace's hand-overs and lock_stat; i: kernel.locks[i - 1], as the
+  /// recorder's Interval::lock names the lock a task waits for; `name` for deadlock reports.
   KMutex(CpuModel& cpu, Recorder& rec, const Kernel::Mutex& params, std::string name = "module_mutex",
-         bool primary = true);
+         std::uint16_t id = 0);
   void lock(Task& t);
   void unlock(Task& t);
   const LockStats& stats() const { return stats_; }
@@ -64,6 +66,7 @@ private:
   Recorder& rec_;
   Kernel::Mutex params_;
   std::string name_;
+  std::uint16_t id_;
   bool primary_;
   std::vector<double> waiting_since_; ///< per task id: since when its current wait is uncounted
   Task* owner_ = nullptr;

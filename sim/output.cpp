@@ -307,9 +307,14 @@ void write_outputs(const std::string& dir_s, const Scenario& s, const std::strin
     std::vector<std::string> names;
     for (const auto& m : mods)
       names.push_back(m.name);
+    TraceMachine machine;
+    if (s.machine.scheduler.model == SchedulerModel::processor_sharing)
+      machine.fluid_cores = s.machine.cores;
+    for (const auto& l : s.kernel.locks)
+      machine.locks.push_back(l.name);
     write_file(dir / "trace.json", [&](auto& out, auto&&) {
-      const std::string t = chrome_trace_json(rec, names, s.name + " | " + s.kernel.name + " | " +
-                                                              std::to_string(s.machine.cores) + " cores");
+      const std::string t = chrome_trace_json(
+          rec, names, s.name + " | " + s.kernel.name + " | " + std::to_string(s.machine.cores) + " cores", machine);
       out.append(t.data(), t.data() + t.size());
     });
     write_file(dir / "dmesg.txt", [&](auto& out, auto&&) {

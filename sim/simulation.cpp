@@ -240,8 +240,9 @@ void Sim::run() {
   cpu_ = CpuModel::create(sc_.machine, sc_.kernel.preemption == Preemption::full, host_, rec(), opt_.max_sim_time_s,
                           opt_.slice_by_slice);
   locks_.push_back(std::make_unique<KMutex>(*cpu_, rec(), sc_.kernel.mutex));
-  for (const auto& l : sc_.kernel.locks)
-    locks_.push_back(std::make_unique<KMutex>(*cpu_, rec(), l.params, l.name, false));
+  for (const auto& l : sc_.kernel.locks) // at most 64 (config): the ids fit Interval::lock
+    locks_.push_back(
+        std::make_unique<KMutex>(*cpu_, rec(), l.params, l.name, static_cast<std::uint16_t>(locks_.size())));
   free_slots_ = sc_.userspace.udev.children_max;
   slot_wait_ = s4u::Semaphore::create(0);
   to_come_ = sc_.workload.uevents.size() + 1; // udevd, and a modprobe per uevent (repeats expanded)
@@ -266,8 +267,8 @@ void Sim::run() {
   res_.handoff_wakeup_s = ls.handoff_wakeup_s;
   res_.lock_contended_wait_min = ls.contended_wait_min;
   res_.lock_hold_min = ls.hold_min;
-  for (const auto& [step, n] : ls.contentions_by_step)
-    res_.lock_contentions_by_step[rec().step_names[step]] += n;
+  for (const std::uint32_t step : ls.contention_order)
+    res_.lock_contention_points.emplace_back(rec().step_names[step], ls.contentions_by_step.at(step));
   for (size_t i = 1; i < locks_.size(); ++i) {
     const LockStats& o = locks_[i]->stats();
     res_.other_locks.push_back({sc_.kernel.locks[i - 1].name, sc_.kernel.locks[i - 1].spinlock, o.acquisitions,

@@ -43,7 +43,11 @@ struct Results {
   std::int64_t enomem = 0;        ///< loads refused for want of module area
   std::int64_t vmap_purges = 0;   ///< vmalloc lazy purges (effect vmap_purge)
   double lock_contended_wait_min = 0, lock_hold_min = 0; ///< lock_stat.txt's waittime-min, holdtime-min
-  std::map<std::string, std::int64_t> lock_contentions_by_step; ///< step name -> contentions there
+  /// lock_stat.txt's con-bounces and acq-bounces: a real lock_stat's (trace-import); 0 in a run,
+  /// which does not model the lock's cache line moving between CPUs
+  std::int64_t lock_con_bounces = 0, lock_acq_bounces = 0;
+  /// (step name, contentions there), in the order of the first contention at each step
+  std::vector<std::pair<std::string, std::int64_t>> lock_contention_points;
   /// The lock the lock_* figures describe (lock_stat.txt's class name), and whether they are
   /// known: a real boot imported from dmesg alone has none, and writes no lock_stat.txt.
   std::string lock_class = "module_mutex";

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <tuple>
@@ -24,9 +25,21 @@ bool on_cpu(State s) {
 
 constexpr int kMachinePid = 0, kCpuPid = 1, kTaskPid0 = 2;
 
+/// A module name as the kernel prints it (KBUILD_MODNAME, and the C identifier of its init):
+/// '_' for every character outside [A-Za-z0-9_]. The kernel turns '-' into '_'; a '-' left in
+/// made lines that bootgraph.pl and kmodsim's own dmesg parser misread.
+std::string kbuild_name(const std::string& m) {
+  std::string out = m;
+  for (char& c : out)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
+      c = '_';
+  return out;
+}
+
 } // namespace
 
-std::string chrome_trace_json(const Recorder& rec, const std::vector<std::string>& modules, const std::string& title) {
+std::string chrome_trace_json(const Recorder& rec, const std::vector<std::string>& modules, const std::string& title,
+                              const TraceMachine& machine) {
   std::string out;
   out.reserve(256 + rec.intervals.size() * 200);
   bool first = true;
@@ -126,37 +139,54 @@ std::string chrome_trace_json(const Recorder& rec, const std::vector<std::string
              fmt::format(R"("state":"{}","step":{})", to_string(iv.state), q(rec.step_names[iv.step])));
   }
 
-  // counters: busy cores, runnable tasks, module_mutex waiters (sleeping or spinning)
+  // counters: busy cores, runnable tasks, then the waiters (sleeping or spinning) of each lock:
+  // module_mutex, then the kernel's named locks (kernel.locks), each from the first change on
+  std::vector<std::string> names = {"busy cores", "runnable tasks", "module_mutex waiters"};
+  std::vector<const char*> keys = {"cores", "tasks", "waiters"};
+  for (const auto& l : machine.locks) {
+    names.push_back(l + " waiters");
+    keys.push_back("waiters");
+  }
+  auto waiters = [&](const Interval& iv) { // its counter; -1 for a lock not named (none in a run)
+    return iv.lock <= machine.locks.size() ? 2 + static_cast<int>(iv.lock) : -1;
+  };
   std::vector<std::tuple<double, int, int>> deltas; // (time, counter, +1/-1)
   for (const auto& iv : rec.intervals) {
     if (iv.end <= iv.start)
       continue;
-    const int c = on_cpu(iv.state)                                                       ? 0
+    const int c = on_cpu(iv.state)                                                      ? 0
                   : (iv.state == State::runnable || iv.state == State::runnable_locked) ? 1
-                  : (iv.state == State::lock_wait || iv.state == State::lock_spin)       ? 2
-                                                                                         : -1;
+                  : iv.state == State::lock_wait                                        ? waiters(iv)
+                                                                                        : -1;
     if (c >= 0) {
       deltas.emplace_back(us(iv.start), c, +1);
       deltas.emplace_back(us(iv.end), c, -1);
     }
-    if (iv.state == State::lock_spin) { // a spinner is on a CPU and waiting
-      deltas.emplace_back(us(iv.start), 2, +1);
-      deltas.emplace_back(us(iv.end), 2, -1);
+    if (iv.state == State::lock_spin && waiters(iv) >= 0) { // a spinner is on a CPU and waiting
+      deltas.emplace_back(us(iv.start), waiters(iv), +1);
+      deltas.emplace_back(us(iv.end), waiters(iv), -1);
     }
   }
   std::sort(deltas.begin(), deltas.end());
-  static const char* names[] = {"busy cores", "runnable tasks", "module_mutex waiters"};
-  static const char* keys[] = {"cores", "tasks", "waiters"};
-  int level[3] = {0, 0, 0}, shown[3] = {-1, -1, -1};
+  const int ncounters = static_cast<int>(names.size());
+  std::vector<int> level(names.size(), 0), shown(names.size(), -1);
+  // Under a fluid model every task with work is on a CPU at a share of a core: beyond the
+  // cores, the tasks on a CPU are as many cores busy and the rest in effect runnable.
+  const int fluid = machine.fluid_cores;
+  auto value = [&](int c) {
+    if (fluid <= 0 || c >= 2)
+      return level[c];
+    return c == 0 ? std::min(level[0], fluid) : level[1] + std::max(0, level[0] - fluid);
+  };
   for (size_t i = 0; i < deltas.size();) {
     const double t = std::get<0>(deltas[i]);
     for (; i < deltas.size() && std::get<0>(deltas[i]) == t; ++i)
       level[std::get<1>(deltas[i])] += std::get<2>(deltas[i]);
-    for (int c = 0; c < 3; ++c)
-      if (level[c] != shown[c]) {
-        ev(fmt::format(R"({{"ph":"C","pid":{},"tid":0,"ts":{:.3f},"name":"{}","args":{{"{}":{}}}}})", kMachinePid, t,
-                       names[c], keys[c], level[c]));
-        shown[c] = level[c];
+    for (int c = 0; c < ncounters; ++c)
+      if (const int v = value(c); v != shown[c]) {
+        ev(fmt::format(R"({{"ph":"C","pid":{},"tid":0,"ts":{:.3f},"name":{},"args":{{"{}":{}}}}})", kMachinePid, t,
+                       q(names[c]), keys[c], v));
+        shown[c] = v;
       }
   }
 
@@ -186,13 +216,13 @@ std::string initcall_dmesg(const Recorder& rec, const std::vector<std::string>& 
     const LoadRecord& l = rec.loads[i];
     if (l.load_end < 0 || l.init_end < 0)
       continue;
-    const std::string& m = modules[l.module];
+    const std::string m = kbuild_name(modules[l.module]);
     const long long t0 = std::llround(l.load_end * 1e6), t1 = std::llround(l.init_end * 1e6);
     lines.emplace_back(t0, 2 * i, fmt::format("calling  {}_init+0x0/0x1000 [{}] @ {}", m, m, l.task + 100));
     lines.emplace_back(t1, 2 * i + 1,
-                       fmt::format("initcall {}_init+0x0/0x1000 [{}] returned 0 after {} usecs", m, m,
+                       fmt::format("initcall {}_init+0x0/0x1000 [{}] returned {} after {} usecs", m, m, l.init_ret,
                                    std::llround((l.init_end - l.load_end) * 1e6))); // measured, as the kernel does,
-                                                                                      // apart from the printk times
+                                                                                    // apart from the printk times
   }
   std::sort(lines.begin(), lines.end());
   std::string out;
@@ -201,8 +231,12 @@ std::string initcall_dmesg(const Recorder& rec, const std::vector<std::string>& 
   return out;
 }
 
+// The layout is kernel/locking/lockdep_proc.c's (seq_header, seq_stats, seq_line), character for
+// character, so that tools written against /proc/lock_stat read the file.
 std::string lock_stat_text(const Results& r) {
-  const std::string rule(219, '-');
+  constexpr std::size_t kWidth = 40 + 1 + 12 * (14 + 1); // the rules: name, ':', 12 columns
+  constexpr std::size_t kPoints = 4;                     // LOCKSTAT_POINTS
+  const std::string rule(kWidth, '-');
   std::string out = "lock_stat version 0.4\n" + rule + "\n";
   out += fmt::format("{:>40} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14}\n",
                      "class name", "con-bounces", "contentions", "waittime-min", "waittime-max", "waittime-total",
@@ -210,24 +244,25 @@ std::string lock_stat_text(const Results& r) {
                      "holdtime-avg");
   out += rule + "\n\n";
   const double c = static_cast<double>(r.lock_contentions), a = static_cast<double>(r.lock_acquisitions);
-  // bounces (the lock's cache line moving between CPUs) are not modelled: 0
-  out += fmt::format("{:>40} {:14} {:14} {:14.2f} {:14.2f} {:14.2f} {:14.2f} {:14} {:14} {:14.2f} {:14.2f} {:14.2f} "
+  // "%40s:" then "%14lu " and the columns
+  out += fmt::format("{:>40}:{:14} {:14} {:14.2f} {:14.2f} {:14.2f} {:14.2f} {:14} {:14} {:14.2f} {:14.2f} {:14.2f} "
                      "{:14.2f}\n",
-                     r.lock_class + ":", 0, r.lock_contentions, r.lock_contended_wait_min * 1e6, r.lock_wait_max * 1e6,
-                     r.lock_wait_total * 1e6, c > 0 ? r.lock_wait_total * 1e6 / c : 0.0, 0, r.lock_acquisitions,
-                     r.lock_hold_min * 1e6, r.lock_hold_max * 1e6, r.lock_hold_total * 1e6,
-                     a > 0 ? r.lock_hold_total * 1e6 / a : 0.0);
-  if (!r.lock_contentions_by_step.empty()) {
-    out += fmt::format("{:>40}\n", std::string(13, '-'));
-    std::vector<std::pair<std::int64_t, std::string>> points;
-    for (const auto& [step, n] : r.lock_contentions_by_step)
-      points.emplace_back(-n, step);
-    std::sort(points.begin(), points.end()); // most contended first, as the kernel lists them
-    for (const auto& [n, step] : points)
-      out += fmt::format("{:>40} {:14} {:>19} {}+0x0/0x0\n", r.lock_class, -n, "[<0000000000000000>]",
-                         step.empty() ? "unknown" : step);
+                     r.lock_class, r.lock_con_bounces, r.lock_contentions, r.lock_contended_wait_min * 1e6,
+                     r.lock_wait_max * 1e6, r.lock_wait_total * 1e6, c > 0 ? r.lock_wait_total * 1e6 / c : 0.0,
+                     r.lock_acq_bounces, r.lock_acquisitions, r.lock_hold_min * 1e6, r.lock_hold_max * 1e6,
+                     r.lock_hold_total * 1e6, a > 0 ? r.lock_hold_total * 1e6 / a : 0.0);
+  if (r.lock_contentions == 0 || r.lock_contention_points.empty())
+    return out;
+  // the contention points (steps), the first LOCKSTAT_POINTS seen: dashes under the name, then
+  // "%40s %14lu %29s %pS" each; a blank line, a rule of dots and a blank line close the class
+  const std::size_t namelen = std::min<std::size_t>(r.lock_class.size(), 40);
+  out += std::string(40 - namelen, ' ') + std::string(namelen, '-') + "\n";
+  for (std::size_t i = 0; i < r.lock_contention_points.size() && i < kPoints; ++i) {
+    const auto& [step, n] = r.lock_contention_points[i];
+    out += fmt::format("{:>40} {:14} {:>29} {}+0x0/0x0\n", r.lock_class, n, "[<0000000000000000>]",
+                       step.empty() ? "unknown" : step);
   }
-  out += "\n";
+  out += "\n" + std::string(kWidth, '.') + "\n\n";
   return out;
 }
 

@@ -63,7 +63,23 @@ bool symbol_name(const std::string& s) {
   return true;
 }
 
-/// Strips an optional "<6>" log level and "[    1.234567] " printk time; sets `ts` (or -1).
+/// The length of a CONFIG_PRINTK_CALLER field at `p` ("[    T123]" a task, "[     C1]" a CPU), 0 if none.
+size_t caller_field(const std::string& l, size_t p) {
+  if (p >= l.size() || l[p] != '[')
+    return 0;
+  size_t q = p + 1;
+  while (q < l.size() && l[q] == ' ')
+    ++q;
+  if (q >= l.size() || (l[q] != 'T' && l[q] != 'C'))
+    return 0;
+  const size_t digits = ++q;
+  while (q < l.size() && q - p < 32 && std::isdigit(static_cast<unsigned char>(l[q])))
+    ++q;
+  return q > digits && q < l.size() && l[q] == ']' ? q + 1 - p : 0;
+}
+
+/// Strips an optional "<6>" log level, "[    1.234567]" printk time (sets `ts`, else leaves it)
+/// and "[    T1]" caller field.
 std::string strip_printk_prefix(const std::string& l, double& ts) {
   size_t p = 0;
   if (p < l.size() && l[p] == '<') {
@@ -82,6 +98,7 @@ std::string strip_printk_prefix(const std::string& l, double& ts) {
       }
     }
   }
+  p += caller_field(l, p);
   while (p < l.size() && l[p] == ' ')
     ++p;
   return l.substr(p);
@@ -100,13 +117,14 @@ std::vector<Initcall> parse_dmesg(const std::string& text, const std::string& fi
   const auto lines = lines_of(text);
   for (size_t i = 0; i < lines.size(); ++i) {
     const int ln = static_cast<int>(i) + 1;
-    std::string l = lines[i];
+    double ts = -1;
+    // the printk time first: journalctl -k -o short-monotonic puts it before the host,
+    // "[    1.23] host kernel: initcall ..."
+    std::string l = strip_printk_prefix(lines[i], ts);
     // syslog form: "Mar  6 10:00:00 host kernel: [    1.23] initcall ..."
     const auto k = l.find("kernel: ");
     if (k != std::string::npos && k < 64)
-      l = l.substr(k + 8);
-    double ts = -1;
-    l = strip_printk_prefix(l, ts);
+      l = strip_printk_prefix(l.substr(k + 8), ts);
     if (l.size() > 1024 && (l.rfind("calling ", 0) == 0 || l.rfind("initcall ", 0) == 0))
       fail(file, ln, "initcall line longer than 1024 characters");
     if (l.rfind("calling ", 0) == 0) {
@@ -171,10 +189,11 @@ std::vector<LockStat> parse_lock_stat(const std::string& text, const std::string
     }
     if (version == 0)
       fail(file, ln, "expected the 'lock_stat version 0.3|0.4' header first");
-    if (l[0] == '-' || l[0] == '.' || l.rfind("class name", 0) == 0)
-      continue; // rules and the column header
-    // a lock line: "name:  n n n ..." ; contention points: "  n  [<addr>] fn+0x.../0x..." (skipped)
-    const auto colon = l.rfind(": ");
+    if (l[0] == '-' || l[0] == '.' || l.rfind("class name", 0) == 0 || l.rfind("*WARNING*", 0) == 0)
+      continue; // rules, the column header, seq_header's "lock debugging disabled" warning
+    // a lock line: "name:" and the numbers ("%40s:%14lu ": a 14-digit first number follows the
+    // colon directly); contention points: "name  n  [<addr>] fn+0x.../0x..." (skipped)
+    const auto colon = l.rfind(':');
     if (colon == std::string::npos) {
       if (l.find('[') != std::string::npos)
         continue; // a contention point
@@ -194,10 +213,7 @@ std::vector<LockStat> parse_lock_stat(const std::string& text, const std::string
     if (v.size() != want)
       fail(file, ln, "lock '" + name + "' has " + std::to_string(v.size()) + " numbers; version 0." +
                          std::to_string(version) + " has " + std::to_string(want));
-    if (name.size() >= 3 && (name.compare(name.size() - 3, 3, "-W:") == 0 || name.compare(name.size() - 2, 2, "-W") == 0 ||
-                             name.compare(name.size() - 2, 2, "-R") == 0))
-      continue; // rwlock read/write split
-    LockStat s;
+    LockStat s; // a reader/writer lock's two lines ("%38s-W:", "%38s-R:") are classes NAME-W, NAME-R
     s.name = name;
     s.line = ln;
     size_t k = 0;

@@ -31,9 +31,10 @@ std::uint32_t Recorder::step_id(const std::string& name) {
   return static_cast<std::uint32_t>(step_names.size() - 1);
 }
 
-void Recorder::set_state(std::uint32_t task, State s, double now, int cpu, std::uint32_t module, std::uint32_t step) {
+void Recorder::set_state(std::uint32_t task, State s, double now, int cpu, std::uint32_t module, std::uint32_t step,
+                         std::uint16_t lock) {
   Open& o = open_[task];
-  if (o.state == s && o.cpu == cpu && o.module == module && o.step == step)
+  if (o.state == s && o.cpu == cpu && o.module == module && o.step == step && o.lock == lock)
     return; // same interval continues
   if (o.state != State::none && now > o.since) {
     state_time[static_cast<int>(o.state)] += now - o.since;
@@ -43,16 +44,16 @@ void Recorder::set_state(std::uint32_t task, State s, double now, int cpu, std::
       if (!intervals.empty()) {
         Interval& last = intervals.back();
         if (last.task == task && last.state == o.state && last.cpu == o.cpu && last.module == o.module &&
-            last.step == o.step && last.end == o.since) {
+            last.step == o.step && last.lock == o.lock && last.end == o.since) {
           last.end = now;
           merged = true;
         }
       }
       if (!merged)
-        intervals.push_back({task, o.module, o.step, o.state, o.cpu, o.since, now});
+        intervals.push_back({task, o.module, o.step, o.state, o.lock, o.cpu, o.since, now});
     }
   }
-  o = {s, cpu, module, step, now};
+  o = {s, cpu, module, step, lock, now};
 }
 
 void Recorder::end_task(std::uint32_t task, double now) {

@@ -59,6 +59,29 @@ TEST(Dmesg, RanForFormAndModernFormWithoutTimestamps) {
   EXPECT_DOUBLE_EQ(v[2].timestamp, 1.5);
 }
 
+// CONFIG_PRINTK_CALLER adds "[    T1]" (or "[     C0]") after the time; journalctl -k -o
+// short-monotonic puts the time before "host kernel: ". Both were refused as malformed or untimed.
+TEST(Dmesg, CallerFieldAndJournalctlMonotonicForms) {
+  const std::string text =
+      "[    1.000000][    T1] calling  foo_init+0x0/0x1000 [foo] @ 200\n"
+      "[    1.000500][    T1] initcall foo_init+0x0/0x1000 [foo] returned 0 after 500 usecs\n"
+      "[    2.000500][     C3] initcall bar_init+0x0/0x10 [bar] returned -19 after 5 usecs\n"
+      "[    T7] initcall untimed_init [untimed] returned 0 after 5 usecs\n"
+      "[    3.000000] myhost kernel: calling  baz_init+0x0/0x1000 [baz] @ 200\n"
+      "[    3.000500] myhost kernel: initcall baz_init+0x0/0x1000 [baz] returned 0 after 500 usecs\n";
+  auto v = parse_dmesg(text, "d");
+  ASSERT_EQ(v.size(), 4u);
+  EXPECT_EQ(v[0].module, "foo");
+  EXPECT_DOUBLE_EQ(v[0].timestamp, 1.0005);
+  EXPECT_EQ(v[1].module, "bar");
+  EXPECT_EQ(v[1].ret, -19);
+  EXPECT_DOUBLE_EQ(v[1].timestamp, 2.0005);
+  EXPECT_EQ(v[2].module, "untimed");
+  EXPECT_DOUBLE_EQ(v[2].timestamp, -1);
+  EXPECT_EQ(v[3].module, "baz");
+  EXPECT_DOUBLE_EQ(v[3].timestamp, 3.0005);
+}
+
 TEST(Dmesg, MalformedInitcallLineNamesFileAndLine) {
   EXPECT_EQ(error_of([] { parse_dmesg("ok line\ninitcall foo returned zero after 3 usecs\n", "d.txt"); }).rfind("d.txt:2: ", 0),
             0u);
@@ -86,13 +109,35 @@ TEST(LockStat, Version04ModuleMutexAndSplitLines) {
       "                            ------------\n"
       "                            module_mutex             30          [<ffffffff8108a1b2>] sys_init_module+0x42/0x1e0\n";
   auto v = parse_lock_stat(text, "ls");
-  ASSERT_EQ(v.size(), 1u);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].name, "&mm->mmap_sem-W"); // the write side of a reader/writer lock, a class of its own
+  EXPECT_DOUBLE_EQ(v[0].acquisitions, 2922365);
+  EXPECT_EQ(v[1].name, "module_mutex");
+  EXPECT_DOUBLE_EQ(v[1].contentions, 40);
+  EXPECT_DOUBLE_EQ(v[1].acquisitions, 1800);
+  EXPECT_DOUBLE_EQ(v[1].waittime_total_us, 150321.20);
+  EXPECT_DOUBLE_EQ(v[1].holdtime_max_us, 40034.11);
+  EXPECT_DOUBLE_EQ(v[1].holdtime_avg_us, 500.18);
+}
+
+// The kernel's "%40s:%14lu " leaves no space after the colon when con-bounces has 14 digits;
+// kmodsim's writer put one there before it followed that layout (both read).
+TEST(LockStat, NumberRightAfterTheColonAndTheWarningLine) {
+  const std::string text = "lock_stat version 0.4\n"
+                           "*WARNING* lock debugging disabled!! - possibly due to a lockdep warning\n"
+                           "                            module_mutex:12345678901234              5           1.50"
+                           "         100.25         300.50          60.10             10             50           0.50"
+                           "        2000.00        5000.00         100.00\n"
+                           "                           other_mutex:              0              1           2.00"
+                           "           2.00           2.00           2.00              0              4           1.00"
+                           "           3.00           8.00           2.00\n";
+  auto v = parse_lock_stat(text, "ls");
+  ASSERT_EQ(v.size(), 2u);
   EXPECT_EQ(v[0].name, "module_mutex");
-  EXPECT_DOUBLE_EQ(v[0].contentions, 40);
-  EXPECT_DOUBLE_EQ(v[0].acquisitions, 1800);
-  EXPECT_DOUBLE_EQ(v[0].waittime_total_us, 150321.20);
-  EXPECT_DOUBLE_EQ(v[0].holdtime_max_us, 40034.11);
-  EXPECT_DOUBLE_EQ(v[0].holdtime_avg_us, 500.18);
+  EXPECT_DOUBLE_EQ(v[0].con_bounces, 12345678901234.0);
+  EXPECT_DOUBLE_EQ(v[0].contentions, 5);
+  EXPECT_EQ(v[1].name, "other_mutex");
+  EXPECT_DOUBLE_EQ(v[1].acquisitions, 4);
 }
 
 TEST(LockStat, Version03HasNoAverageColumns) {

@@ -52,8 +52,9 @@ struct LockStat {
 };
 
 /// Reads /proc/lock_stat (version 0.3: no avg columns; 0.4: with waittime-avg and holdtime-avg)
-/// and returns every lock class; the `-W`/`-R` read/write split lines and contention-point
-/// lines are skipped. Times are in microseconds, as the file prints them.
+/// and returns every lock class; a reader/writer lock's write and read lines are classes of their
+/// own, named as printed (`uts_sem-W`, `uts_sem-R`); contention-point lines are skipped. Times
+/// are in microseconds, as the file prints them.
 std::vector<LockStat> parse_lock_stat(const std::string& text, const std::string& file);
 
 // --- per-load timings ----------------------------------------------------------------------------

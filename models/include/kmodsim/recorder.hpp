@@ -14,8 +14,8 @@ enum class State {
   kernel_locked,  ///< kernel CPU holding module_mutex
   runnable,       ///< waiting for a CPU
   runnable_locked, ///< waiting for a CPU while holding module_mutex
-  lock_wait,      ///< sleeping on module_mutex
-  lock_spin,      ///< spinning on module_mutex (adaptive mutex)
+  lock_wait,      ///< sleeping on a lock (Interval::lock says which)
+  lock_spin,      ///< spinning on a lock (adaptive mutex, spinlock)
   io,             ///< reading the .ko
   sleep,          ///< off-CPU wait (hardware wait in init, step waits)
   dep_wait,       ///< use_module: waiting for a dependency's init
@@ -29,6 +29,8 @@ struct Interval {
   std::uint32_t module; ///< module index + 1 (0 = none)
   std::uint32_t step;   ///< index into Recorder::step_names (0 = none)
   State state;
+  /// lock_wait, lock_spin: the lock waited for (0 = module_mutex, i = kernel.locks[i - 1]); 0 otherwise
+  std::uint16_t lock;
   int cpu; ///< core index, -1 under processor sharing
   double start, end;
 };
@@ -54,6 +56,9 @@ struct LoadRecord {
   double requested = 0, load_start = 0, load_end = -1, init_end = -1;
   double lock_wait = 0, lock_hold = 0;
   std::int64_t acquisitions = 0, contentions = 0;
+  /// what the init function returned, as dmesg.txt prints it: an imported real boot's (an error
+  /// for failed_init); 0 in a run, whose model has no failing init
+  long long init_ret = 0;
   bool lock_known = true; ///< false: the four lock figures are unknown (a real boot imported from dmesg)
 };
 
@@ -76,8 +81,9 @@ public:
   std::uint32_t add_task(std::string name, long uevent, double now);
   std::uint32_t step_id(const std::string& name);
 
-  /// Closes the task's open interval and opens one in the new state.
-  void set_state(std::uint32_t task, State s, double now, int cpu, std::uint32_t module, std::uint32_t step);
+  /// Closes the task's open interval and opens one in the new state (`lock`: Interval::lock).
+  void set_state(std::uint32_t task, State s, double now, int cpu, std::uint32_t module, std::uint32_t step,
+                 std::uint16_t lock = 0);
   void end_task(std::uint32_t task, double now);
 
   std::vector<TaskInfo> tasks;
@@ -96,6 +102,7 @@ private:
     State state = State::none;
     int cpu = -1;
     std::uint32_t module = 0, step = 0;
+    std::uint16_t lock = 0;
     double since = 0;
   };
   std::vector<Open> open_;
