@@ -273,6 +273,9 @@ int cmd_calibrate(const CalibrateArgs& a) {
     std::vector<double> all;
     std::string csv = "file,line,function,module,workload_module,ret,usecs\n";
     size_t matched = 0, failed = 0;
+    // Several initcalls of one module: the longest, with its own line as the source. Measured
+    // modules replace the base's entry (a shorter measurement included).
+    std::map<std::string, ModuleInitCalib::Measured> measured;
     for (const auto& file : a.dmesg) {
       const auto calls = calib::parse_dmesg(read_measurement(file), file);
       if (calls.empty())
@@ -287,14 +290,16 @@ int cmd_calibrate(const CalibrateArgs& a) {
         if (ic.usecs > 0)
           all.push_back(ic.usecs);
         if (!mod.empty() && (names.empty() || names.count(mod))) {
-          auto& me = cal.module_init.modules[mod];
-          me.us = std::max(me.us, ic.usecs); // several initcalls of one module: the longest
-          me.source = fmt::format("{}:{} ({} returned 0 after {} usecs)", fs::path(file).filename().string(), ic.line,
-                                  ic.function, ic.usecs);
+          auto [it, first] = measured.try_emplace(mod);
+          if (first || ic.usecs > it->second.us)
+            it->second = {ic.usecs, fmt::format("{}:{} ({} returned 0 after {} usecs)",
+                                                fs::path(file).filename().string(), ic.line, ic.function, ic.usecs)};
           matched++;
         }
       }
     }
+    for (const auto& [mod, me] : measured)
+      cal.module_init.modules[mod] = me;
     if (all.size() >= 2) {
       const calib::Lognormal g = calib::fit_lognormal(all);
       auto& mi = cal.module_init;
