@@ -76,7 +76,8 @@ std::string default_reference(const CalibrateArgs& a) {
 }
 
 /// The workload module an initcall belongs to: its " [module]" suffix, or its function name
-/// with the usual init suffixes removed (uhci_hcd_init -> uhci_hcd).
+/// with the usual init suffixes removed (uhci_hcd_init -> uhci_hcd); "" for a module the workload
+/// (when there is one) does not hold.
 std::string module_of(const calib::Initcall& ic, const std::set<std::string>& names) {
   auto norm = [](std::string s) {
     for (char& c : s)
@@ -84,8 +85,10 @@ std::string module_of(const calib::Initcall& ic, const std::set<std::string>& na
         c = '_';
     return s;
   };
-  if (!ic.module.empty())
-    return norm(ic.module);
+  if (!ic.module.empty()) {
+    const std::string mod = norm(ic.module);
+    return names.empty() || names.count(mod) ? mod : "";
+  }
   const std::string fn = ic.function;
   std::vector<std::string> cand;
   for (const char* suf : {"_init_module", "_module_init", "_driver_init", "_mod_init", "_init"})
