@@ -179,6 +179,47 @@ TEST(Nnls, WarnsWhenACoefficientIsNotIdentifiable) {
   EXPECT_NE(f.warnings[0].find("'b' is not identifiable"), std::string::npos);
 }
 
+// One load's total and its steps are one cluster: with no more loads than free coefficients the
+// cluster-robust covariance is rank-deficient (one load gave a zero-width "95%" interval marked
+// identifiable): no interval, nothing identifiable. With more, t has (loads - 1) dof.
+TEST(Nnls, ClusteredFitNeedsMoreLoadsThanFreeCoefficients) {
+  auto design = [](int loads, Eigen::MatrixXd& A, Eigen::VectorXd& b, std::vector<int>& cl) {
+    A.resize(3 * loads, 2);
+    b.resize(3 * loads);
+    cl.clear();
+    for (int l = 0; l < loads; ++l) {
+      const double u = 2.0 + 3.0 * l; // undef symbols of the load
+      A.row(3 * l) << 1, u;           // total: dup + u sym
+      A.row(3 * l + 1) << 1, 0;       // step: find_module
+      A.row(3 * l + 2) << 0, u;       // step: resolve_symbol
+      b(3 * l) = 100 + 10 * u + (l % 2 ? 3 : -2);
+      b(3 * l + 1) = 98 + l;
+      b(3 * l + 2) = 10.5 * u - l;
+      cl.insert(cl.end(), 3, 10 + l); // cluster ids: the row's line
+    }
+  };
+  Eigen::MatrixXd A;
+  Eigen::VectorXd b;
+  std::vector<int> cl;
+  for (int loads : {1, 2}) {
+    design(loads, A, b, cl);
+    auto f = fit_nnls(A, b, {"dup_us", "sym_us"}, true, &cl);
+    EXPECT_FALSE(f.identifiable[0]) << loads << " load(s)";
+    EXPECT_FALSE(f.identifiable[1]) << loads << " load(s)";
+    EXPECT_TRUE(std::isnan(f.se(0)) && std::isnan(f.se(1)));
+    ASSERT_EQ(f.warnings.size(), 1u);
+    EXPECT_NE(f.warnings[0].find(std::to_string(loads) + " load(s) for 2 free coefficient(s): no intervals"),
+              std::string::npos) << f.warnings[0];
+  }
+  design(4, A, b, cl);
+  auto f = fit_nnls(A, b, {"dup_us", "sym_us"}, true, &cl);
+  ASSERT_TRUE(f.identifiable[0] && f.identifiable[1]);
+  for (int j = 0; j < 2; ++j) {
+    EXPECT_GT(f.se(j), 0);
+    EXPECT_NEAR(f.hi(j) - f.x(j), student_t_quantile(0.975, 3) * f.se(j), 1e-9 * f.x(j));
+  }
+}
+
 TEST(Lognormal, RecoversParameters) {
   std::vector<double> x;
   for (std::uint64_t i = 0; i < 4000; ++i) {
