@@ -220,6 +220,30 @@ TEST(Nnls, ClusteredFitNeedsMoreLoadsThanFreeCoefficients) {
   }
 }
 
+// A step:<name> column naming a step inside a repeated group counts the group's repetitions
+// (and its only_if): `lookup` of nested-kernel.yaml runs once per undefined symbol (the column
+// was taken as one run, so a fit of exact timings had R2 -16).
+TEST(TimingDesign, StepInsideAGroupRunsAsOftenAsItsGroup) {
+  const std::string dir = KMODSIM_TEST_DIR;
+  const kmodsim::Scenario s = kmodsim::load_scenario(
+      dir + "/configs/base.yaml", {kmodsim::parse_override("kernel=" + dir + "/configs/calib_fix/nested-kernel.yaml")});
+  TimingRow r; // module a: 2 undefined symbols, no per-CPU data
+  r.module = "a";
+  r.total_us = 120;
+  r.steps_us = {{"lookup", 20}, {"pcpu", 0}};
+  r.line = 2;
+  const Design d = timing_design(s, {r}, "t.csv");
+  ASSERT_EQ(d.coefs, (std::vector<std::string>{"dup_us", "sym_us"})); // free_us: pcpu never runs
+  ASSERT_EQ(d.A.rows(), 3);
+  EXPECT_EQ(d.rows[1], "t.csv:2 a lookup");
+  EXPECT_DOUBLE_EQ(d.A(0, 0), 1);
+  EXPECT_DOUBLE_EQ(d.A(0, 1), 2);
+  EXPECT_DOUBLE_EQ(d.A(1, 0), 0);
+  EXPECT_DOUBLE_EQ(d.A(1, 1), 2); // the group's 2 repetitions
+  EXPECT_EQ(d.rows[2], "t.csv:2 a pcpu");
+  EXPECT_DOUBLE_EQ(d.A.row(2).norm(), 0); // the group's only_if does not hold
+}
+
 TEST(Lognormal, RecoversParameters) {
   std::vector<double> x;
   for (std::uint64_t i = 0; i < 4000; ++i) {
