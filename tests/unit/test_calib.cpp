@@ -119,6 +119,33 @@ TEST(Timings, HeaderRowsAndErrors) {
   EXPECT_EQ(error_of([] { parse_timings_csv("module,total_us\na,1,2\n", "t.csv"); }).rfind("t.csv:2: ", 0), 0u);
 }
 
+// Audit findings: counts are whole numbers up to 10^7 (1e30 symtab entries overflowed the
+// int64 cast and zeroed every coefficient), times of one load at most 100 s, a column given
+// twice is an error (the second overwrote the first), and a file without rows says so.
+TEST(Timings, RangesDuplicateColumnsAndNoRows) {
+  auto err = [](const std::string& text) { return error_of([&] { parse_timings_csv(text, "t.csv"); }); };
+  EXPECT_EQ(err("module,total_us,symtab_entries\na,5,1e30\n"),
+            "t.csv:2: symtab_entries: '1e30' is not a whole number from 0 to 10^7");
+  EXPECT_EQ(err("module,total_us,loaded_modules\na,5,1.5\n"),
+            "t.csv:2: loaded_modules: '1.5' is not a whole number from 0 to 10^7");
+  EXPECT_EQ(err("module,total_us,loaded_modules\na,5,10000001\n"),
+            "t.csv:2: loaded_modules: '10000001' is not a whole number from 0 to 10^7");
+  EXPECT_EQ(err("module,total_us\n# c\na,2e10\n"),
+            "t.csv:3: total_us: 2e10 us is over 100 s (1e8 us): not the time of one load (microseconds?)");
+  EXPECT_EQ(err("module,total_us,step:x\na,5,1.5e8\n"),
+            "t.csv:2: step:x: 1.5e8 us is over 100 s (1e8 us): not the time of one step (microseconds?)");
+  EXPECT_EQ(err("module,total_us,step:x,loaded_modules,step:x\na,5,1,2,3\n"),
+            "t.csv:1: step:x: column given twice (columns 3 and 5)");
+  EXPECT_EQ(err("module,total_us,symtab_entries,symtab_entries\na,5,1,2\n"),
+            "t.csv:1: symtab_entries: column given twice (columns 3 and 4)");
+  EXPECT_EQ(err("# only a header\nmodule,total_us\n\n"),
+            "t.csv: no data rows after the header (one row per init_module call)");
+  auto v = parse_timings_csv("module,total_us,loaded_modules,symtab_entries,step:x\na,1e8,10000000,1e3,1e8\n", "t.csv");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_DOUBLE_EQ(v[0].symtab_entries, 1000);
+  EXPECT_DOUBLE_EQ(v[0].loaded_modules, 1e7);
+}
+
 TEST(Nnls, ExactSolutionAndBound) {
   Eigen::MatrixXd A(4, 2);
   A << 1, 0, 0, 1, 1, 1, 2, 1;
