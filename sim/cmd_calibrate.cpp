@@ -7,6 +7,7 @@
 #include <kmodsim/atomic_file.hpp>
 #include <kmodsim/calib.hpp>
 #include <kmodsim/import/safe_io.hpp>
+#include <kmodsim/limits.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -219,9 +220,26 @@ int cmd_calibrate(const CalibrateArgs& a) {
     const calib::Design d = calib::timing_design(s, rows, a.timings);
     if (d.coefs.empty())
       throw calib::CalibError(a.timings + ": the kernel's costs name no calibration coefficient to fit");
-    const calib::FitResult f = calib::fit_nnls(d.A, d.b, d.coefs, true, &d.cluster);
+    calib::FitResult f = calib::fit_nnls(d.A, d.b, d.coefs, true, &d.cluster);
     for (const auto& w : f.warnings)
       warnings.push_back(a.timings + ": " + w);
+    // The written calibration must load: a fitted value beyond the range of a coefficient is an
+    // error (the timings' units, most likely); an interval reaching beyond it is cut there.
+    const limits::Range& range = limits::kCostUs;
+    for (size_t j = 0; j < d.coefs.size(); ++j) {
+      const auto jj = static_cast<Eigen::Index>(j);
+      if (!f.identifiable[j])
+        continue;
+      if (f.x(jj) > range.hi)
+        throw calib::CalibError(fmt::format("{}: {}: fitted value {:.6g} is over the range of a coefficient ({} to {:g} "
+                                            "{}): are the timings in microseconds?",
+                                            a.timings, d.coefs[j], f.x(jj), range.lo, range.hi, range.unit));
+      if (f.hi(jj) > range.hi) {
+        warnings.push_back(fmt::format("{}: {}: the 95% interval's upper bound {:.6g} is cut to {:g}, the range of a "
+                                       "coefficient", a.timings, d.coefs[j], f.hi(jj), range.hi));
+        f.hi(jj) = range.hi;
+      }
+    }
     // A coefficient the fit cannot identify keeps the base value and its source: fit.csv and the
     // terminal show that kept value, with no interval (the fit's estimate is not used).
     std::string fit_csv = "coefficient,value,se,ci95_lo,ci95_hi,identifiable\n";
@@ -293,6 +311,9 @@ int cmd_calibrate(const CalibrateArgs& a) {
         if (ic.usecs > 0)
           all.push_back(ic.usecs);
         if (!mod.empty() && (names.empty() || names.count(mod))) {
+          if (ic.usecs > limits::kInitCpuUs.hi) // the range of module_init.modules.<name>.us
+            throw calib::CalibError(fmt::format("{}:{}: {}: {} usecs is over the range of a module's init time ({:g} "
+                                                "us)", file, ic.line, mod, ic.usecs, limits::kInitCpuUs.hi));
           auto [it, first] = measured.try_emplace(mod);
           if (first || ic.usecs > it->second.us)
             it->second = {ic.usecs, fmt::format("{}:{} ({} returned 0 after {} usecs)",
@@ -305,6 +326,11 @@ int cmd_calibrate(const CalibrateArgs& a) {
       cal.module_init.modules[mod] = me;
     if (all.size() >= 2) {
       const calib::Lognormal g = calib::fit_lognormal(all);
+      if (g.median() > limits::kInitCpuUs.hi || g.sigma > limits::kLogSigma.hi)
+        throw calib::CalibError(fmt::format(
+            "{}: module_init.default: the lognormal of the init times (median {:.6g} us, sigma {:.3f}) is over the "
+            "range of a calibration (median up to {:g} us, sigma up to {:g})", fmt::join(a.dmesg, ", "), g.median(),
+            g.sigma, limits::kInitCpuUs.hi, limits::kLogSigma.hi));
       auto& mi = cal.module_init;
       mi.has_default = true;
       mi.median_us = g.median();
