@@ -144,6 +144,7 @@ void microbench(const CalibrateArgs& a, Calibration& cal, nlohmann::ordered_json
   const std::string where =
       a.slowdown.empty() ? std::string("this machine (no --target-slowdown)")
                          : fmt::format("scaled by --target-slowdown {} ({}-{}) to the target machine", f, flo, fhi);
+  // `what` says what was timed; the scans say over which table (the memcpy reads none)
   auto set = [&](const char* name, const std::vector<double>& samples, double med, double scale, const std::string& what) {
     auto it = cal.coefficients.find(name);
     if (it == cal.coefficients.end()) {
@@ -155,15 +156,17 @@ void microbench(const CalibrateArgs& a, Calibration& cal, nlohmann::ordered_json
     c.value = med * scale * f * 1e-3;
     c.ci_lo = *mn * scale * flo * 1e-3;
     c.ci_hi = *mx * scale * fhi * 1e-3;
-    c.source = fmt::format("microbench: {} over {}, median of {} runs, {} (kmodsim calibrate --microbench)", what, table,
+    c.source = fmt::format("microbench: {}, median of {} runs, {} (kmodsim calibrate --microbench)", what,
                            samples.size(), where);
     std::cout << fmt::format("  {:28} {:12.6g} us  95% [{:.6g}, {:.6g}]\n", name, c.value, c.ci_lo, c.ci_hi);
   };
   std::cout << fmt::format("microbench on this machine: find_symbol hit {:.3g} ns/entry, miss {:.3g} ns/entry, "
                            "memcpy {:.3g} ns/KiB\n", b.hit, b.miss, b.memcpy);
-  set("lookup_hit_us_per_entry", b.hit_ns_per_entry, b.hit, 1.0, "linear strcmp scan, symbol found (per table entry)");
-  set("lookup_miss_us_per_entry", b.miss_ns_per_entry, b.miss, 1.0, "linear strcmp scan, symbol absent (per entry)");
-  set("strcmp_us_per_entry", b.miss_ns_per_entry, b.miss, 1.0, "one strcmp of the scan (per entry)");
+  set("lookup_hit_us_per_entry", b.hit_ns_per_entry, b.hit, 1.0,
+      "linear strcmp scan, symbol found (per table entry) over " + table);
+  set("lookup_miss_us_per_entry", b.miss_ns_per_entry, b.miss, 1.0,
+      "linear strcmp scan, symbol absent (per entry) over " + table);
+  set("strcmp_us_per_entry", b.miss_ns_per_entry, b.miss, 1.0, "one strcmp of the scan (per entry) over " + table);
   set("copy_us_per_kb", b.memcpy_ns_per_kib, b.memcpy, 1.0, "memcpy of a 4 MiB image (per KiB)");
   report["microbench"] = {{"table", table},          {"hit_ns_per_entry", b.hit_ns_per_entry},
                           {"miss_ns_per_entry", b.miss_ns_per_entry}, {"memcpy_ns_per_kib", b.memcpy_ns_per_kib},
@@ -189,6 +192,8 @@ int cmd_calibrate(const CalibrateArgs& a) {
   if (a.microbench) { // before any work
     double f, lo, hi;
     parse_slowdown(a.slowdown, f, lo, hi);
+    if (a.scenario.empty() && a.base.empty()) // an empty calibration has no coefficient to set
+      throw calib::CalibError("--microbench needs --scenario or --base to write its coefficients into");
   }
   import::check_output_path(a.output, a.force);
   if (!a.report.empty())
