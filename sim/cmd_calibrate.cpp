@@ -7,6 +7,7 @@
 #include <kmodsim/atomic_file.hpp>
 #include <kmodsim/calib.hpp>
 #include <kmodsim/import/safe_io.hpp>
+#include <kmodsim/limits.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -76,7 +77,8 @@ std::string default_reference(const CalibrateArgs& a) {
 }
 
 /// The workload module an initcall belongs to: its " [module]" suffix, or its function name
-/// with the usual init suffixes removed (uhci_hcd_init -> uhci_hcd).
+/// with the usual init suffixes removed (uhci_hcd_init -> uhci_hcd); "" for a module the workload
+/// (when there is one) does not hold.
 std::string module_of(const calib::Initcall& ic, const std::set<std::string>& names) {
   auto norm = [](std::string s) {
     for (char& c : s)
@@ -84,8 +86,10 @@ std::string module_of(const calib::Initcall& ic, const std::set<std::string>& na
         c = '_';
     return s;
   };
-  if (!ic.module.empty())
-    return norm(ic.module);
+  if (!ic.module.empty()) {
+    const std::string mod = norm(ic.module);
+    return names.empty() || names.count(mod) ? mod : "";
+  }
   const std::string fn = ic.function;
   std::vector<std::string> cand;
   for (const char* suf : {"_init_module", "_module_init", "_driver_init", "_mod_init", "_init"})
@@ -140,6 +144,7 @@ void microbench(const CalibrateArgs& a, Calibration& cal, nlohmann::ordered_json
   const std::string where =
       a.slowdown.empty() ? std::string("this machine (no --target-slowdown)")
                          : fmt::format("scaled by --target-slowdown {} ({}-{}) to the target machine", f, flo, fhi);
+  // `what` says what was timed; the scans say over which table (the memcpy reads none)
   auto set = [&](const char* name, const std::vector<double>& samples, double med, double scale, const std::string& what) {
     auto it = cal.coefficients.find(name);
     if (it == cal.coefficients.end()) {
@@ -151,15 +156,17 @@ void microbench(const CalibrateArgs& a, Calibration& cal, nlohmann::ordered_json
     c.value = med * scale * f * 1e-3;
     c.ci_lo = *mn * scale * flo * 1e-3;
     c.ci_hi = *mx * scale * fhi * 1e-3;
-    c.source = fmt::format("microbench: {} over {}, median of {} runs, {} (kmodsim calibrate --microbench)", what, table,
+    c.source = fmt::format("microbench: {}, median of {} runs, {} (kmodsim calibrate --microbench)", what,
                            samples.size(), where);
     std::cout << fmt::format("  {:28} {:12.6g} us  95% [{:.6g}, {:.6g}]\n", name, c.value, c.ci_lo, c.ci_hi);
   };
   std::cout << fmt::format("microbench on this machine: find_symbol hit {:.3g} ns/entry, miss {:.3g} ns/entry, "
                            "memcpy {:.3g} ns/KiB\n", b.hit, b.miss, b.memcpy);
-  set("lookup_hit_us_per_entry", b.hit_ns_per_entry, b.hit, 1.0, "linear strcmp scan, symbol found (per table entry)");
-  set("lookup_miss_us_per_entry", b.miss_ns_per_entry, b.miss, 1.0, "linear strcmp scan, symbol absent (per entry)");
-  set("strcmp_us_per_entry", b.miss_ns_per_entry, b.miss, 1.0, "one strcmp of the scan (per entry)");
+  set("lookup_hit_us_per_entry", b.hit_ns_per_entry, b.hit, 1.0,
+      "linear strcmp scan, symbol found (per table entry) over " + table);
+  set("lookup_miss_us_per_entry", b.miss_ns_per_entry, b.miss, 1.0,
+      "linear strcmp scan, symbol absent (per entry) over " + table);
+  set("strcmp_us_per_entry", b.miss_ns_per_entry, b.miss, 1.0, "one strcmp of the scan (per entry) over " + table);
   set("copy_us_per_kb", b.memcpy_ns_per_kib, b.memcpy, 1.0, "memcpy of a 4 MiB image (per KiB)");
   report["microbench"] = {{"table", table},          {"hit_ns_per_entry", b.hit_ns_per_entry},
                           {"miss_ns_per_entry", b.miss_ns_per_entry}, {"memcpy_ns_per_kib", b.memcpy_ns_per_kib},
@@ -185,6 +192,8 @@ int cmd_calibrate(const CalibrateArgs& a) {
   if (a.microbench) { // before any work
     double f, lo, hi;
     parse_slowdown(a.slowdown, f, lo, hi);
+    if (a.scenario.empty() && a.base.empty()) // an empty calibration has no coefficient to set
+      throw calib::CalibError("--microbench needs --scenario or --base to write its coefficients into");
   }
   import::check_output_path(a.output, a.force);
   if (!a.report.empty())
@@ -216,9 +225,26 @@ int cmd_calibrate(const CalibrateArgs& a) {
     const calib::Design d = calib::timing_design(s, rows, a.timings);
     if (d.coefs.empty())
       throw calib::CalibError(a.timings + ": the kernel's costs name no calibration coefficient to fit");
-    const calib::FitResult f = calib::fit_nnls(d.A, d.b, d.coefs, true, &d.cluster);
+    calib::FitResult f = calib::fit_nnls(d.A, d.b, d.coefs, true, &d.cluster);
     for (const auto& w : f.warnings)
       warnings.push_back(a.timings + ": " + w);
+    // The written calibration must load: a fitted value beyond the range of a coefficient is an
+    // error (the timings' units, most likely); an interval reaching beyond it is cut there.
+    const limits::Range& range = limits::kCostUs;
+    for (size_t j = 0; j < d.coefs.size(); ++j) {
+      const auto jj = static_cast<Eigen::Index>(j);
+      if (!f.identifiable[j])
+        continue;
+      if (f.x(jj) > range.hi)
+        throw calib::CalibError(fmt::format("{}: {}: fitted value {:.6g} is over the range of a coefficient ({} to {:g} "
+                                            "{}): are the timings in microseconds?",
+                                            a.timings, d.coefs[j], f.x(jj), range.lo, range.hi, range.unit));
+      if (f.hi(jj) > range.hi) {
+        warnings.push_back(fmt::format("{}: {}: the 95% interval's upper bound {:.6g} is cut to {:g}, the range of a "
+                                       "coefficient", a.timings, d.coefs[j], f.hi(jj), range.hi));
+        f.hi(jj) = range.hi;
+      }
+    }
     // A coefficient the fit cannot identify keeps the base value and its source: fit.csv and the
     // terminal show that kept value, with no interval (the fit's estimate is not used).
     std::string fit_csv = "coefficient,value,se,ci95_lo,ci95_hi,identifiable\n";
@@ -273,6 +299,9 @@ int cmd_calibrate(const CalibrateArgs& a) {
     std::vector<double> all;
     std::string csv = "file,line,function,module,workload_module,ret,usecs\n";
     size_t matched = 0, failed = 0;
+    // Several initcalls of one module: the longest, with its own line as the source. Measured
+    // modules replace the base's entry (a shorter measurement included).
+    std::map<std::string, ModuleInitCalib::Measured> measured;
     for (const auto& file : a.dmesg) {
       const auto calls = calib::parse_dmesg(read_measurement(file), file);
       if (calls.empty())
@@ -287,16 +316,26 @@ int cmd_calibrate(const CalibrateArgs& a) {
         if (ic.usecs > 0)
           all.push_back(ic.usecs);
         if (!mod.empty() && (names.empty() || names.count(mod))) {
-          auto& me = cal.module_init.modules[mod];
-          me.us = std::max(me.us, ic.usecs); // several initcalls of one module: the longest
-          me.source = fmt::format("{}:{} ({} returned 0 after {} usecs)", fs::path(file).filename().string(), ic.line,
-                                  ic.function, ic.usecs);
+          if (ic.usecs > limits::kInitCpuUs.hi) // the range of module_init.modules.<name>.us
+            throw calib::CalibError(fmt::format("{}:{}: {}: {} usecs is over the range of a module's init time ({:g} "
+                                                "us)", file, ic.line, mod, ic.usecs, limits::kInitCpuUs.hi));
+          auto [it, first] = measured.try_emplace(mod);
+          if (first || ic.usecs > it->second.us)
+            it->second = {ic.usecs, fmt::format("{}:{} ({} returned 0 after {} usecs)",
+                                                fs::path(file).filename().string(), ic.line, ic.function, ic.usecs)};
           matched++;
         }
       }
     }
+    for (const auto& [mod, me] : measured)
+      cal.module_init.modules[mod] = me;
     if (all.size() >= 2) {
       const calib::Lognormal g = calib::fit_lognormal(all);
+      if (g.median() > limits::kInitCpuUs.hi || g.sigma > limits::kLogSigma.hi)
+        throw calib::CalibError(fmt::format(
+            "{}: module_init.default: the lognormal of the init times (median {:.6g} us, sigma {:.3f}) is over the "
+            "range of a calibration (median up to {:g} us, sigma up to {:g})", fmt::join(a.dmesg, ", "), g.median(),
+            g.sigma, limits::kInitCpuUs.hi, limits::kLogSigma.hi));
       auto& mi = cal.module_init;
       mi.has_default = true;
       mi.median_us = g.median();

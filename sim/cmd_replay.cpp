@@ -64,8 +64,13 @@ int cmd_replay(const ReplayArgs& a) {
       if (!simulated.contains(p) || !summary.contains(p))
         continue;
       const double sv = simulated[p].get<double>(), rv = summary[p].get<double>();
-      cmp[label] = {{"simulated", sv}, {"replayed", rv},
-                    {"relative_error", rv != 0 ? std::round((sv - rv) / rv * 1e6) / 1e6 : 0.0}};
+      // relative to the replay: undefined (null) when only the replayed figure is 0
+      nlohmann::ordered_json rel = nullptr;
+      if (rv != 0)
+        rel = std::round((sv - rv) / rv * 1e6) / 1e6;
+      else if (sv == 0)
+        rel = 0.0;
+      cmp[label] = {{"simulated", sv}, {"replayed", rv}, {"relative_error", rel}};
     }
     summary["replay"]["compare"] = cmp;
   }
@@ -83,9 +88,12 @@ int cmd_replay(const ReplayArgs& a) {
                              info.program_lock_wait_s);
     if (a.compare) {
       std::cout << fmt::format("  {:<20} {:>14} {:>14} {:>10}\n", "figure", "simulated", "replayed", "sim/real-1");
-      for (const auto& [label, v] : summary["replay"]["compare"].items())
-        std::cout << fmt::format("  {:<20} {:>14.6g} {:>14.6g} {:>+9.1f}%\n", label, v["simulated"].get<double>(),
-                                 v["replayed"].get<double>(), v["relative_error"].get<double>() * 100);
+      for (const auto& [label, v] : summary["replay"]["compare"].items()) {
+        const auto& rel = v["relative_error"];
+        std::cout << fmt::format("  {:<20} {:>14.6g} {:>14.6g} {:>10}\n", label, v["simulated"].get<double>(),
+                                 v["replayed"].get<double>(),
+                                 rel.is_null() ? std::string("n/a") : fmt::format("{:+.1f}%", rel.get<double>() * 100));
+      }
     }
     std::cout << "  outputs in " << out << "/\n";
   }

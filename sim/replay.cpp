@@ -288,10 +288,13 @@ void Replay::lock(Proc& p, std::size_t id) {
     return;
   p.holds_lock = true;
   tl_holding = true;
-  res_.lock_wait_total += at - t0;
-  res_.lock_wait_max = std::max(res_.lock_wait_max, at - t0);
-  if (LoadRecord* l = load_of(p))
-    l->lock_wait += at - t0;
+  if (!got) { // as the simulator counts: the wait of a contended acquisition only (an uncontended
+               // one's own overhead is no wait)
+    res_.lock_wait_total += at - t0;
+    res_.lock_wait_max = std::max(res_.lock_wait_max, at - t0);
+    if (LoadRecord* l = load_of(p))
+      l->lock_wait += at - t0;
+  }
   res_.rec.set_state(p.id, State::kernel_locked, at, -1, p.module, p.step);
 }
 

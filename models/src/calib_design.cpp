@@ -47,14 +47,28 @@ void add_step(const Step& s, const Module& m, const Features& f, int cores, doub
   add_expr(s.wait, f, reps, row);
 }
 
-const Step* find_step(const std::vector<Step>& steps, const std::string& name) {
+/// The step named `name` and the groups it is nested in, outermost first (`path` ends with the
+/// step); false when no step has that name.
+bool find_step(const std::vector<Step>& steps, const std::string& name, std::vector<const Step*>& path) {
   for (const auto& s : steps) {
-    if (s.name == name)
-      return &s;
-    if (const Step* c = find_step(s.steps, name))
-      return c;
+    path.push_back(&s);
+    if (s.name == name || find_step(s.steps, name, path))
+      return true;
+    path.pop_back();
   }
-  return nullptr;
+  return false;
+}
+
+/// How many times a step nested in `groups` runs per load: the product of the groups'
+/// repetitions, 0 when a group's only_if does not hold.
+double group_repeats(const std::vector<const Step*>& groups, const Module& m, const Features& f, int cores) {
+  double n = 1.0;
+  for (const Step* g : groups) {
+    if (g->has_only_if && f[g->only_if] <= 0)
+      return 0.0;
+    n *= static_cast<double>(step_repeats(*g, m, cores));
+  }
+  return n;
 }
 
 } // namespace
@@ -90,11 +104,14 @@ Design timing_design(const Scenario& s, const std::vector<TimingRow>& rows, cons
     d.rows.push_back(file + ":" + std::to_string(r.line) + " " + r.module);
     d.cluster.push_back(r.line);
     for (const auto& [name, us] : r.steps_us) {
-      const Step* st = find_step(s.kernel.init_module, name);
-      if (!st)
+      std::vector<const Step*> path;
+      if (!find_step(s.kernel.init_module, name, path))
         throw CalibError(file + ":" + std::to_string(r.line) + ": kernel '" + s.kernel.name + "' has no step '" + name + "'");
+      // a step inside a repeated (or conditional) group runs as often as its groups do
+      const Step& st = *path.back();
+      path.pop_back();
       Row row;
-      add_step(*st, m, f, s.machine.cores, s.machine.speed, 1.0, row);
+      add_step(st, m, f, s.machine.cores, s.machine.speed, group_repeats(path, m, f, s.machine.cores), row);
       eq.push_back(row);
       measured.push_back(us);
       d.rows.push_back(file + ":" + std::to_string(r.line) + " " + r.module + " " + name);

@@ -113,13 +113,40 @@ FitResult fit_nnls(const Eigen::MatrixXd& A0, const Eigen::VectorXd& b0, const s
   for (Eigen::Index j = 0; j < n; ++j)
     if (f.x(j) > 0)
       act.push_back(j);
+  // Report residuals and R2 on the measured scale (also when returning without intervals).
+  auto unweight = [&] {
+    if (!relative)
+      return;
+    f.residuals = b0 - A0 * f.x;
+    const double m0 = b0.size() ? b0.mean() : 0.0;
+    const double tot = (b0.array() - m0).matrix().squaredNorm();
+    f.r2 = tot > 0 ? 1.0 - f.residuals.squaredNorm() / tot : 1.0;
+  };
   const double dof = static_cast<double>(m) - static_cast<double>(act.size());
   if (dof <= 0) {
     f.warnings.push_back("as many free coefficients as measurements: no intervals (add measurements)");
+    unweight();
     return f;
   }
+  // Rows of one cluster (one load: its total and its steps) are not independent measurements:
+  // the cluster-robust covariance needs more clusters than free coefficients (its meat has rank
+  // at most clusters - 1 after the fit), and t then has clusters - 1 degrees of freedom.
+  const bool clustered = clusters && !clusters->empty();
+  double groups = 0;
+  if (clustered) {
+    std::vector<int> ids(clusters->begin(), clusters->end());
+    std::sort(ids.begin(), ids.end());
+    groups = static_cast<double>(std::unique(ids.begin(), ids.end()) - ids.begin());
+    if (groups <= static_cast<double>(act.size()) || groups < 2) {
+      f.warnings.push_back(std::to_string(static_cast<long long>(groups)) + " load(s) for " +
+                           std::to_string(act.size()) + " free coefficient(s): no intervals, every coefficient kept "
+                           "(measure more loads than coefficients)");
+      unweight();
+      return f;
+    }
+  }
   const double sigma2 = ss_res / dof;
-  const double t = student_t_quantile(0.975, dof);
+  const double t = student_t_quantile(0.975, clustered ? groups - 1 : dof);
   Eigen::JacobiSVD<Eigen::MatrixXd> svd_all(A);
   const auto& sv_all = svd_all.singularValues();
   f.condition = sv_all.size() && sv_all(sv_all.size() - 1) > 0 ? sv_all(0) / sv_all(sv_all.size() - 1)
@@ -137,8 +164,7 @@ FitResult fit_nnls(const Eigen::MatrixXd& A0, const Eigen::VectorXd& b0, const s
     } else {
       const Eigen::MatrixXd inv = svd.matrixV() * sv.cwiseInverse().cwiseAbs2().asDiagonal() * svd.matrixV().transpose();
       Eigen::MatrixXd cov = sigma2 * inv;
-      double tq = t;
-      if (clusters && !clusters->empty()) {
+      if (clustered) {
         // Cluster-robust (sandwich) covariance: rows of one cluster (one load: its total and its
         // steps) share its conditions, so they are not independent measurements.
         std::map<int, Eigen::VectorXd> score;
@@ -152,25 +178,19 @@ FitResult fit_nnls(const Eigen::MatrixXd& A0, const Eigen::VectorXd& b0, const s
         Eigen::MatrixXd meat = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(act.size()), static_cast<Eigen::Index>(act.size()));
         for (const auto& kv : score)
           meat += kv.second * kv.second.transpose();
-        const double c = g > 1 ? g / (g - 1) * (static_cast<double>(m) - 1) / dof : 1.0;
+        const double c = g / (g - 1) * (static_cast<double>(m) - 1) / dof;
         cov = c * inv * meat * inv;
-        tq = student_t_quantile(0.975, std::max(1.0, g - 1));
       }
       for (size_t k = 0; k < act.size(); ++k) {
         const Eigen::Index j = act[k];
         f.se(j) = std::sqrt(cov(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(k)));
-        f.lo(j) = std::max(0.0, f.x(j) - tq * f.se(j));
-        f.hi(j) = f.x(j) + tq * f.se(j);
+        f.lo(j) = std::max(0.0, f.x(j) - t * f.se(j));
+        f.hi(j) = f.x(j) + t * f.se(j);
         f.identifiable[static_cast<size_t>(j)] = true;
       }
     }
   }
-  if (relative) { // report residuals and R2 on the measured scale
-    f.residuals = b0 - A0 * f.x;
-    const double m0 = b0.size() ? b0.mean() : 0.0;
-    const double tot = (b0.array() - m0).matrix().squaredNorm();
-    f.r2 = tot > 0 ? 1.0 - f.residuals.squaredNorm() / tot : 1.0;
-  }
+  unweight();
   for (Eigen::Index j = 0; j < n; ++j) {
     if (f.x(j) > 0)
       continue;

@@ -246,6 +246,13 @@ std::vector<LockStat> parse_lock_stat(const std::string& text, const std::string
 
 // --- timings CSV -----------------------------------------------------------------------------------
 
+namespace {
+/// One load_module (or one of its steps) over 100 s is a unit error (a 2009 boot took 3 s), as
+/// is a count of loaded modules or exported symbols over 10^7.
+constexpr double kMaxLoadUs = 1e8;
+constexpr double kMaxCount = 1e7;
+} // namespace
+
 std::vector<TimingRow> parse_timings_csv(const std::string& text, const std::string& file) {
   const auto lines = lines_of(text);
   size_t i = 0;
@@ -267,10 +274,15 @@ std::vector<TimingRow> parse_timings_csv(const std::string& text, const std::str
   const int hl = static_cast<int>(i) + 1;
   if (header.size() < 2 || header[0] != "module" || header[1] != "total_us")
     fail(file, hl, "the header must start with 'module,total_us'");
-  for (size_t c = 2; c < header.size(); ++c)
+  for (size_t c = 2; c < header.size(); ++c) {
     if ((header[c].rfind("step:", 0) != 0 || header[c].size() == 5) && header[c] != "loaded_modules" &&
         header[c] != "symtab_entries")
       fail(file, hl, "column '" + header[c] + "': extra columns are loaded_modules, symtab_entries or step:<step name>");
+    for (size_t e = 0; e < c; ++e)
+      if (header[e] == header[c])
+        fail(file, hl, header[c] + ": column given twice (columns " + std::to_string(e + 1) + " and " +
+                           std::to_string(c + 1) + ")");
+  }
   std::vector<TimingRow> out;
   for (++i; i < lines.size(); ++i) {
     const int ln = static_cast<int>(i) + 1;
@@ -287,6 +299,8 @@ std::vector<TimingRow> parse_timings_csv(const std::string& text, const std::str
     auto t = number(f[1]);
     if (!t || *t < 0)
       fail(file, ln, "total_us '" + f[1] + "' is not a non-negative number");
+    if (*t > kMaxLoadUs)
+      fail(file, ln, "total_us: " + f[1] + " us is over 100 s (1e8 us): not the time of one load (microseconds?)");
     r.total_us = *t;
     for (size_t c = 2; c < f.size(); ++c) {
       if (f[c].empty())
@@ -294,15 +308,20 @@ std::vector<TimingRow> parse_timings_csv(const std::string& text, const std::str
       auto s = number(f[c]);
       if (!s || *s < 0)
         fail(file, ln, header[c] + " '" + f[c] + "' is not a non-negative number");
-      if (header[c] == "loaded_modules")
-        r.loaded_modules = *s;
-      else if (header[c] == "symtab_entries")
-        r.symtab_entries = *s;
-      else
+      if (header[c] == "loaded_modules" || header[c] == "symtab_entries") {
+        if (*s != std::floor(*s) || *s > kMaxCount)
+          fail(file, ln, header[c] + ": '" + f[c] + "' is not a whole number from 0 to 10^7");
+        (header[c] == "loaded_modules" ? r.loaded_modules : r.symtab_entries) = *s;
+      } else {
+        if (*s > kMaxLoadUs)
+          fail(file, ln, header[c] + ": " + f[c] + " us is over 100 s (1e8 us): not the time of one step (microseconds?)");
         r.steps_us[header[c].substr(5)] = *s;
+      }
     }
     out.push_back(std::move(r));
   }
+  if (out.empty())
+    throw CalibError(file + ": no data rows after the header (one row per init_module call)");
   return out;
 }
 

@@ -164,6 +164,33 @@ TEST(Timings, HeaderRowsAndErrors) {
   EXPECT_EQ(error_of([] { parse_timings_csv("module,total_us\na,1,2\n", "t.csv"); }).rfind("t.csv:2: ", 0), 0u);
 }
 
+// Audit findings: counts are whole numbers up to 10^7 (1e30 symtab entries overflowed the
+// int64 cast and zeroed every coefficient), times of one load at most 100 s, a column given
+// twice is an error (the second overwrote the first), and a file without rows says so.
+TEST(Timings, RangesDuplicateColumnsAndNoRows) {
+  auto err = [](const std::string& text) { return error_of([&] { parse_timings_csv(text, "t.csv"); }); };
+  EXPECT_EQ(err("module,total_us,symtab_entries\na,5,1e30\n"),
+            "t.csv:2: symtab_entries: '1e30' is not a whole number from 0 to 10^7");
+  EXPECT_EQ(err("module,total_us,loaded_modules\na,5,1.5\n"),
+            "t.csv:2: loaded_modules: '1.5' is not a whole number from 0 to 10^7");
+  EXPECT_EQ(err("module,total_us,loaded_modules\na,5,10000001\n"),
+            "t.csv:2: loaded_modules: '10000001' is not a whole number from 0 to 10^7");
+  EXPECT_EQ(err("module,total_us\n# c\na,2e10\n"),
+            "t.csv:3: total_us: 2e10 us is over 100 s (1e8 us): not the time of one load (microseconds?)");
+  EXPECT_EQ(err("module,total_us,step:x\na,5,1.5e8\n"),
+            "t.csv:2: step:x: 1.5e8 us is over 100 s (1e8 us): not the time of one step (microseconds?)");
+  EXPECT_EQ(err("module,total_us,step:x,loaded_modules,step:x\na,5,1,2,3\n"),
+            "t.csv:1: step:x: column given twice (columns 3 and 5)");
+  EXPECT_EQ(err("module,total_us,symtab_entries,symtab_entries\na,5,1,2\n"),
+            "t.csv:1: symtab_entries: column given twice (columns 3 and 4)");
+  EXPECT_EQ(err("# only a header\nmodule,total_us\n\n"),
+            "t.csv: no data rows after the header (one row per init_module call)");
+  auto v = parse_timings_csv("module,total_us,loaded_modules,symtab_entries,step:x\na,1e8,10000000,1e3,1e8\n", "t.csv");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_DOUBLE_EQ(v[0].symtab_entries, 1000);
+  EXPECT_DOUBLE_EQ(v[0].loaded_modules, 1e7);
+}
+
 TEST(Nnls, ExactSolutionAndBound) {
   Eigen::MatrixXd A(4, 2);
   A << 1, 0, 0, 1, 1, 1, 2, 1;
@@ -222,6 +249,71 @@ TEST(Nnls, WarnsWhenACoefficientIsNotIdentifiable) {
   EXPECT_FALSE(f.identifiable[1]);
   ASSERT_FALSE(f.warnings.empty());
   EXPECT_NE(f.warnings[0].find("'b' is not identifiable"), std::string::npos);
+}
+
+// One load's total and its steps are one cluster: with no more loads than free coefficients the
+// cluster-robust covariance is rank-deficient (one load gave a zero-width "95%" interval marked
+// identifiable): no interval, nothing identifiable. With more, t has (loads - 1) dof.
+TEST(Nnls, ClusteredFitNeedsMoreLoadsThanFreeCoefficients) {
+  auto design = [](int loads, Eigen::MatrixXd& A, Eigen::VectorXd& b, std::vector<int>& cl) {
+    A.resize(3 * loads, 2);
+    b.resize(3 * loads);
+    cl.clear();
+    for (int l = 0; l < loads; ++l) {
+      const double u = 2.0 + 3.0 * l; // undef symbols of the load
+      A.row(3 * l) << 1, u;           // total: dup + u sym
+      A.row(3 * l + 1) << 1, 0;       // step: find_module
+      A.row(3 * l + 2) << 0, u;       // step: resolve_symbol
+      b(3 * l) = 100 + 10 * u + (l % 2 ? 3 : -2);
+      b(3 * l + 1) = 98 + l;
+      b(3 * l + 2) = 10.5 * u - l;
+      cl.insert(cl.end(), 3, 10 + l); // cluster ids: the row's line
+    }
+  };
+  Eigen::MatrixXd A;
+  Eigen::VectorXd b;
+  std::vector<int> cl;
+  for (int loads : {1, 2}) {
+    design(loads, A, b, cl);
+    auto f = fit_nnls(A, b, {"dup_us", "sym_us"}, true, &cl);
+    EXPECT_FALSE(f.identifiable[0]) << loads << " load(s)";
+    EXPECT_FALSE(f.identifiable[1]) << loads << " load(s)";
+    EXPECT_TRUE(std::isnan(f.se(0)) && std::isnan(f.se(1)));
+    ASSERT_EQ(f.warnings.size(), 1u);
+    EXPECT_NE(f.warnings[0].find(std::to_string(loads) + " load(s) for 2 free coefficient(s): no intervals"),
+              std::string::npos) << f.warnings[0];
+  }
+  design(4, A, b, cl);
+  auto f = fit_nnls(A, b, {"dup_us", "sym_us"}, true, &cl);
+  ASSERT_TRUE(f.identifiable[0] && f.identifiable[1]);
+  for (int j = 0; j < 2; ++j) {
+    EXPECT_GT(f.se(j), 0);
+    EXPECT_NEAR(f.hi(j) - f.x(j), student_t_quantile(0.975, 3) * f.se(j), 1e-9 * f.x(j));
+  }
+}
+
+// A step:<name> column naming a step inside a repeated group counts the group's repetitions
+// (and its only_if): `lookup` of nested-kernel.yaml runs once per undefined symbol (the column
+// was taken as one run, so a fit of exact timings had R2 -16).
+TEST(TimingDesign, StepInsideAGroupRunsAsOftenAsItsGroup) {
+  const std::string dir = KMODSIM_TEST_DIR;
+  const kmodsim::Scenario s = kmodsim::load_scenario(
+      dir + "/configs/base.yaml", {kmodsim::parse_override("kernel=" + dir + "/configs/calib_fix/nested-kernel.yaml")});
+  TimingRow r; // module a: 2 undefined symbols, no per-CPU data
+  r.module = "a";
+  r.total_us = 120;
+  r.steps_us = {{"lookup", 20}, {"pcpu", 0}};
+  r.line = 2;
+  const Design d = timing_design(s, {r}, "t.csv");
+  ASSERT_EQ(d.coefs, (std::vector<std::string>{"dup_us", "sym_us"})); // free_us: pcpu never runs
+  ASSERT_EQ(d.A.rows(), 3);
+  EXPECT_EQ(d.rows[1], "t.csv:2 a lookup");
+  EXPECT_DOUBLE_EQ(d.A(0, 0), 1);
+  EXPECT_DOUBLE_EQ(d.A(0, 1), 2);
+  EXPECT_DOUBLE_EQ(d.A(1, 0), 0);
+  EXPECT_DOUBLE_EQ(d.A(1, 1), 2); // the group's 2 repetitions
+  EXPECT_EQ(d.rows[2], "t.csv:2 a pcpu");
+  EXPECT_DOUBLE_EQ(d.A.row(2).norm(), 0); // the group's only_if does not hold
 }
 
 TEST(Lognormal, RecoversParameters) {
