@@ -64,12 +64,9 @@ int cmd_replay(const ReplayArgs& a) {
       if (!simulated.contains(p) || !summary.contains(p))
         continue;
       const double sv = simulated[p].get<double>(), rv = summary[p].get<double>();
-      // relative to the replay: undefined (null) when only the replayed figure is 0
-      nlohmann::ordered_json rel = nullptr;
-      if (rv != 0)
-        rel = std::round((sv - rv) / rv * 1e6) / 1e6;
-      else if (sv == 0)
-        rel = 0.0;
+      nlohmann::ordered_json rel = nullptr; // null: only the replayed figure is 0
+      if (const auto e = relative_error(sv, rv))
+        rel = *e;
       cmp[label] = {{"simulated", sv}, {"replayed", rv}, {"relative_error", rel}};
     }
     summary["replay"]["compare"] = cmp;

@@ -413,4 +413,12 @@ double usl_peak_n(double alpha, double beta) {
   return std::max(1.0, std::sqrt((1.0 - alpha) / beta));
 }
 
+std::optional<double> relative_error(double simulated, double measured) {
+  if (measured != 0)
+    return std::round((simulated - measured) / measured * 1e6) / 1e6;
+  if (simulated == 0)
+    return 0.0;
+  return std::nullopt;
+}
+
 } // namespace kmodsim

@@ -2,7 +2,8 @@
 """replay: module_mutex's wait figures count contended acquisitions only, as the simulator's do
 (lock.wait_total_s and wait_max_s, and modules.csv's lock_wait_s, added the few microseconds
 of every uncontended acquisition: 0 contentions with wait_total_s > 0). A load that was never
-contended waited 0; the total is the loads' sum.
+contended waited 0; the loads' sum is at most the total (modprobe's /proc/modules check waits for
+the lock outside any load, as in the simulator, so a busy machine can add to the total alone).
 
 replay_fix_uncontended_wait.py KMODSIM E2E_DIR
 """
@@ -31,7 +32,7 @@ with tempfile.TemporaryDirectory() as tmp:
         if lock["contentions"] == 0 and (lock["wait_total_s"] != 0 or lock["wait_max_s"] != 0):
             fail(f"{cores} core(s): no contention but lock {lock}")
         total = sum(float(r["lock_wait_s"]) for r in rows)
-        if abs(total - lock["wait_total_s"]) > 1e-8 * len(rows) + 1e-9:
-            fail(f"{cores} core(s): modules.csv lock_wait_s sum {total} against wait_total_s {lock['wait_total_s']}")
+        if total > lock["wait_total_s"] + 1e-8 * len(rows) + 1e-9:
+            fail(f"{cores} core(s): modules.csv lock_wait_s sum {total} above wait_total_s {lock['wait_total_s']}")
         print(f"ok: {cores} core(s): {lock['contentions']} contention(s), wait_total_s {lock['wait_total_s']}")
 print("PASS")

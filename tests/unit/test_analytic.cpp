@@ -553,3 +553,13 @@ TEST(Analytic, UniversalScalabilityLaw) {
   EXPECT_THROW(usl_capacity(4, -0.1, 0.01), std::invalid_argument);
   EXPECT_THROW(usl_peak_n(0.1, -1), std::invalid_argument);
 }
+
+// replay --compare's column: relative to the measured figure, none when only it is 0
+TEST(Analytic, RelativeErrorOfASimulatedFigure) {
+  EXPECT_DOUBLE_EQ(*relative_error(3.0, 2.0), 0.5);
+  EXPECT_DOUBLE_EQ(*relative_error(1.0, 4.0), -0.75);
+  EXPECT_DOUBLE_EQ(*relative_error(1.0 / 3.0, 1.0), -0.666667); // rounded to 1e-6
+  EXPECT_DOUBLE_EQ(*relative_error(0.0, 0.0), 0.0);
+  EXPECT_FALSE(relative_error(3.0, 0.0).has_value()); // 3 simulated contentions, none replayed: no ratio
+  EXPECT_DOUBLE_EQ(*relative_error(0.0, 5.0), -1.0);
+}

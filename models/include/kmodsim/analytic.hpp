@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -90,5 +91,10 @@ double usl_capacity(double n, double alpha, double beta);
 /// N at which usl_capacity() peaks, max(1, sqrt((1 - alpha) / beta)); 1 when alpha >= 1,
 /// +infinity when beta = 0 and alpha < 1. Throws std::invalid_argument like usl_capacity().
 double usl_peak_n(double alpha, double beta);
+
+/// A simulated figure against a measured one (replay --compare): (simulated - measured) / measured,
+/// rounded to 1e-6; none when only the measured figure is 0 (no relative error exists), 0 when
+/// both are.
+std::optional<double> relative_error(double simulated, double measured);
 
 } // namespace kmodsim
