@@ -171,6 +171,8 @@ private:
     std::uint64_t tk_next = 0, tk_serving = 0;
     double hold_since = 0;
     const Proc* owner = nullptr;
+    long released_by = -1; ///< module_mutex: the last unlock's process id, and when
+    double released_at = 0;
   };
   std::deque<RLock> locks_;
   // udevd's children_max
@@ -294,6 +296,10 @@ void Replay::lock(Proc& p, std::size_t id) {
     res_.lock_wait_max = std::max(res_.lock_wait_max, at - t0);
     if (LoadRecord* l = load_of(p))
       l->lock_wait += at - t0;
+    // the hand-over trace.json draws as an arrow: from the unlock that let this waiter in (the
+    // last one before it got the lock; the program lock orders them)
+    if (res_.rec.keeps_intervals() && k.released_by >= 0)
+      res_.rec.handovers.push_back({static_cast<std::uint32_t>(k.released_by), p.id, k.released_at, at});
   }
   res_.rec.set_state(p.id, State::kernel_locked, at, -1, p.module, p.step);
 }
@@ -310,6 +316,8 @@ void Replay::unlock(Proc& p, std::size_t id) {
     p.holds_lock = false;
     tl_holding = false;
     res_.rec.set_state(p.id, p.module ? State::kernel : State::user, at, -1, p.module, p.step);
+    k.released_by = static_cast<long>(p.id);
+    k.released_at = at;
   }
   k.owner = nullptr;
   if (k.handoff) {
