@@ -28,16 +28,18 @@ void note_where(SweepSpec& s, const std::string& key, const Reader& r) {
   s.where.emplace(key, location(r));
 }
 
-/// A value naming a file is resolved against the spec's folder.
+/// A value naming a file is resolved against the spec's folder, to an absolute path: the
+/// overrides, and the spec's key made of them, are then the same from any working folder (the
+/// executors' shards run the spec by its absolute path).
 std::string resolve_value(const std::string& v, const fs::path& dir) {
   const bool file = (v.size() > 5 && v.compare(v.size() - 5, 5, ".yaml") == 0) ||
                     (v.size() > 4 && v.compare(v.size() - 4, 4, ".yml") == 0);
   if (!file || fs::path(v).is_absolute())
     return v;
-  return (dir / v).lexically_normal().string();
+  return fs::absolute(dir / v).lexically_normal().string();
 }
 
-std::vector<std::pair<std::string, std::vector<std::string>>> read_lists(const Reader& r, const fs::path& dir) {
+std::vector<std::pair<std::string, std::vector<std::string>>> read_lists(const Reader& r) {
   std::vector<std::pair<std::string, std::vector<std::string>>> out;
   if (r.size() == 0)
     r.fail("expected at least one axis");
@@ -51,7 +53,7 @@ std::vector<std::pair<std::string, std::vector<std::string>>> read_lists(const R
       Reader v = l.at(i);
       if (!v.node().IsScalar())
         v.fail("an axis value is a scalar (a number, a word or a file path)");
-      values.push_back(resolve_value(v.as_string(), dir));
+      values.push_back(v.as_string()); // as written: the axis column; expand_points resolves the override
     }
     out.emplace_back(key, std::move(values));
   }
@@ -195,16 +197,17 @@ SweepSpec load_sweep_spec(const std::string& path) {
   const fs::path dir = fs::path(path).parent_path();
   SweepSpec s;
   s.file = path;
+  s.dir = (dir.empty() ? fs::current_path() : fs::absolute(dir)).lexically_normal().string();
   s.name = folder_name(r.required("name"));
   const std::string sc = r.required("scenario").as_string();
   s.scenario = (fs::path(sc).is_absolute() ? fs::path(sc) : dir / sc).lexically_normal().string();
   if (r.has("grid"))
-    s.grid = read_lists(r.child("grid"), dir);
+    s.grid = read_lists(r.child("grid"));
   if (r.has("cases"))
     read_cases(r.child("cases"), dir, s);
   if (r.has("zip")) {
     Reader z = r.child("zip");
-    s.zip = read_lists(z, dir);
+    s.zip = read_lists(z);
     for (const auto& [key, values] : s.zip)
       if (values.size() != s.zip.front().second.size())
         z.child(key).fail("zip lists must have equal lengths: " + std::to_string(values.size()) + " values here, " +
@@ -280,7 +283,7 @@ std::vector<SweepPoint> expand_points(const SweepSpec& s) {
       for (const auto& v : values) {
         SweepPoint q = p;
         q.columns.push_back(v);
-        q.sets.push_back({key, v});
+        q.sets.push_back({key, resolve_value(v, s.dir)});
         next.push_back(std::move(q));
       }
     pts = std::move(next);
@@ -304,7 +307,7 @@ std::vector<SweepPoint> expand_points(const SweepSpec& s) {
         SweepPoint q = p;
         for (const auto& [key, values] : s.zip) {
           q.columns.push_back(values[i]);
-          q.sets.push_back({key, values[i]});
+          q.sets.push_back({key, resolve_value(values[i], s.dir)});
         }
         next.push_back(std::move(q));
       }

@@ -87,10 +87,13 @@ def main():
             print("FAIL: no joblog")
             ok = False
         # a relative spec path and a relative scenario (the shipped experiments' form)
+        # and a relative file-valued axis (capacity.yaml's kernels: the shards, run by the spec's
+        # absolute path, resolved it to another string, so collecting refused them as another spec)
         rel = os.path.relpath(os.path.join(REPO, "configs/scenarios/desktop-2009.yaml"), t)
+        relk = os.path.relpath(os.path.join(REPO, "configs/kernels/linux-2.6.28.yaml"), t)
         open(os.path.join(t, "rel.yaml"), "w").write(
             f"schema_version: 1\nname: rel\nscenario: {rel}\ngrid:\n  machine.cores: [1, 2]\n"
-            "  outputs.timeline: [false]\nreplications: 1\nseed: 3\n")
+            f"  kernel: [{relk}]\n  outputs.timeline: [false]\nreplications: 1\nseed: 3\n")
         p = sweep("rel.yaml", "--out", "relpar", "--executor", "parallel", "--shards", "2", cwd=t)
         if p.returncode != 0:
             print("FAIL: --executor parallel with a relative spec path:", p.stderr)
@@ -98,6 +101,10 @@ def main():
         p = sweep(os.path.join(t, "rel.yaml"), "--out", os.path.join(t, "relpar"), "--resume")
         if p.returncode != 0 or "2 reused" not in p.stdout + p.stderr:
             print("FAIL: --resume under the spec's absolute path:", p.stdout, p.stderr)
+            ok = False
+        runs = os.path.join(t, "relpar", "runs.csv")  # the axis column as the spec writes it
+        if not os.path.exists(runs) or f",{relk}," not in open(runs).read():
+            print("FAIL: no runs.csv, or its axis.kernel is not the spec's own", relk)
             ok = False
         for bad in ("4/3", "", "1/2/3", "1/2x"):  # '' ran the whole sweep, 1/2/3 ran shard 1/2
             p = sweep(spec, "--shard", bad, "--dry-run")

@@ -112,7 +112,11 @@ TEST(Sweep, CasesAreNamedPointsCrossedWithTheGrid) {
   // kernel slowest, then the case, then the zip row; a case sets only its own keys
   EXPECT_EQ(pts[0].columns[1], "base");
   EXPECT_EQ(pts[0].sets.size(), 2u); // kernel, x
-  EXPECT_EQ(pts[2].columns, (std::vector<std::string>{pts[2].sets[0].value, "rtb", "1"}));
+  // a file value: the column as the spec writes it, the override resolved against the spec's
+  // folder to an absolute path (the same from any working folder, as the executors' shards need)
+  EXPECT_EQ(pts[2].columns, (std::vector<std::string>{"k1.yaml", "rtb", "1"}));
+  EXPECT_TRUE(std::filesystem::path(pts[2].sets[0].value).is_absolute());
+  EXPECT_EQ(std::filesystem::path(pts[2].sets[0].value).filename(), "k1.yaml");
   ASSERT_EQ(pts[2].sets.size(), 5u);
   EXPECT_EQ(pts[2].sets[1].path, "machine.scheduler.model");
   EXPECT_EQ(pts[2].sets[1].value, "run_to_block");

@@ -46,7 +46,8 @@ struct SweepCase {
 
 struct SweepSpec {
   std::string file, name, scenario; ///< scenario: resolved path
-  std::vector<std::pair<std::string, std::vector<std::string>>> grid, zip; ///< key -> YAML values
+  std::string dir;                  ///< the spec's folder, absolute: file values are resolved against it
+  std::vector<std::pair<std::string, std::vector<std::string>>> grid, zip; ///< key -> YAML values as written
   std::vector<SweepCase> cases;      ///< its column is "case"
   std::string sampler;               ///< "", "random" or "lhs"
   long samples = 0;
