@@ -25,6 +25,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 #include <map>
 #include <set>
@@ -64,6 +65,33 @@ void append_line(int fd, const std::string& line) {
     throw OutputError(std::string(kJournal) + ": write failed: " + std::strerror(err));
   // write(2) is enough against a killed sweep (the page cache outlives the process); the journal
   // is fsynced once at the end, with the tables (a per-run fsync cost 20% of the throughput)
+}
+
+/// At most `n` bytes of `s`, cut before a UTF-8 sequence that would not fit whole (a byte cut
+/// left half a character, which the journal's JSON then refused on every --resume).
+std::string utf8_prefix(const std::string& s, std::size_t n) {
+  if (s.size() <= n)
+    return s;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) // s[n] continues a sequence
+    --n;
+  return s.substr(0, n);
+}
+
+/// A journal's torn last line (a kill or a full disk mid-write) is cut off before appending:
+/// appended to, it would glue the next run onto the fragment and lose that run too.
+void trim_torn_tail(const fs::path& p) {
+  std::error_code ec;
+  const auto size = fs::file_size(p, ec);
+  if (ec || size == 0)
+    return;
+  std::ifstream in(p, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.back() == '\n')
+    return;
+  const auto last = text.rfind('\n');
+  fs::resize_file(p, last == std::string::npos ? 0 : last + 1, ec);
+  if (ec)
+    throw OutputError(p.string() + ": cannot cut its torn last line: " + ec.message());
 }
 
 /// The finished runs of a journal, by id; a torn last line (a kill mid-write) is ignored.
@@ -221,7 +249,8 @@ bool seed_in_resolution(const Scenario& sc) {
     code = dynamic_cast<const ConfigError*>(&e) ? 2 : 1;
   }
   try {
-    std::ofstream(result_file) << j.dump() << "\n";
+    // replace: an error may quote a path that is not UTF-8 (Linux paths are bytes)
+    std::ofstream(result_file) << j.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
   } catch (...) {
   }
   std::fflush(nullptr);
@@ -321,7 +350,9 @@ int run_parallel(const SweepArgs& a, const fs::path& dir) {
   const int k = prepare_shards(a, dir);
   std::error_code ec;
   const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
-  std::vector<std::string> args = {"parallel", "--will-cite", "--halt", "never", "--joblog",
+  // -q: GNU parallel hands the command to a shell; quoted, a path with spaces or shell
+  // characters stays one argument
+  std::vector<std::string> args = {"parallel", "-q", "--will-cite", "--halt", "never", "--joblog",
                                    (dir / "parallel.joblog").string(), "-j", std::to_string(std::max(1, a.jobs))};
   if (a.resume)
     args.push_back("--resume-failed");
@@ -353,6 +384,11 @@ int run_slurm(const SweepArgs& a, const fs::path& dir0) {
   if (ec)
     throw OutputError(dir.string() + ": cannot create directory: " + ec.message());
   const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
+  // the script quotes them, but an #SBATCH directive cannot carry a space or a quote
+  for (const std::string& p : {self, fs::absolute(a.spec).string(), dir.string()})
+    if (p.find_first_of(" \t\n'\"\\$`%") != std::string::npos)
+      throw ConfigError("--executor slurm: '" + p + "' holds a space, a quote or a shell character, which the "
+                       "job script's #SBATCH lines cannot carry; use a path without them");
   const std::string script = fmt::format(
       "#!/bin/sh\n"
       "# kmodsim sweep {spec}: one Slurm array task per shard; written by kmodsim sweep --executor slurm\n"
@@ -360,7 +396,7 @@ int run_slurm(const SweepArgs& a, const fs::path& dir0) {
       "#SBATCH --array=1-{k}%{j}\n"
       "#SBATCH --cpus-per-task=1\n"
       "#SBATCH --output={dir}/slurm/%A_%a.out\n"
-      "exec {self} sweep {spec} --shard \"$SLURM_ARRAY_TASK_ID/{k}\" --out \"{dir}/shards/$SLURM_ARRAY_TASK_ID\" "
+      "exec '{self}' sweep '{spec}' --shard \"$SLURM_ARRAY_TASK_ID/{k}\" --out '{dir}/shards/'\"$SLURM_ARRAY_TASK_ID\" "
       "-j \"${{SLURM_CPUS_PER_TASK:-1}}\" --resume --quiet-progress\n",
       fmt::arg("spec", fs::absolute(a.spec).string()), fmt::arg("name", load_sweep_spec(a.spec).name),
       fmt::arg("k", k), fmt::arg("j", std::max(1, a.jobs)), fmt::arg("dir", dir.string()), fmt::arg("self", self));
@@ -381,11 +417,34 @@ int run_slurm(const SweepArgs& a, const fs::path& dir0) {
   return collect_shards(a, dir, k);
 }
 
+/// The parallel and slurm executors write into `dir` what the local executor would refuse to
+/// overwrite: the same checks first. Allowed: a new or empty folder, this spec's sweep folder
+/// with --resume, another spec's with --force, or what an interrupted executor left (its
+/// shards, logs and script) before it collected anything.
+void check_executor_folder(const SweepArgs& a, const fs::path& dir, const std::string& key) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec))
+    return;
+  const fs::path journal = dir / kJournal;
+  if (fs::exists(journal)) {
+    std::string old;
+    const auto done = read_journal(journal, old);
+    if (old != key && !a.force)
+      throw OutputError(dir.string() + ": holds the results of another spec (other points, or configuration files "
+                                       "changed since its runs); use another --out, or --force to discard its " +
+                        std::to_string(done.size()) + " finished runs and start again");
+    if (old == key && !a.resume)
+      throw OutputError(dir.string() + ": already holds runs of this spec; give --resume to finish or extend it");
+    return;
+  }
+  static const std::set<std::string> executor_files = {"shards", "slurm", "parallel.joblog", "sweep.sbatch"};
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (!executor_files.count(e.path().filename().string()))
+      throw OutputError(dir.string() + ": not empty and not a sweep folder (no " + kJournal +
+                        "); refusing to write into it");
+}
+
 int cmd_sweep(const SweepArgs& a) {
-  if (a.executor == "slurm" && a.collect.empty())
-    return run_slurm(a, a.out.empty() ? fs::path("results") / load_sweep_spec(a.spec).name : fs::path(a.out));
-  if (a.executor == "parallel" && a.collect.empty())
-    return run_parallel(a, a.out.empty() ? fs::path("results") / load_sweep_spec(a.spec).name : fs::path(a.out));
   const SweepSpec s = load_sweep_spec(a.spec);
   const auto pts = expand_points(s);
   // every point resolves before anything runs: a bad key path is exit 2 here, with its --set
@@ -427,6 +486,10 @@ int cmd_sweep(const SweepArgs& a) {
   const std::string key = spec_key(s, pts, resolved);
   if (!a.collect.empty())
     return collect(a, s, pts, runs, key, dir);
+  if (a.executor == "slurm" || a.executor == "parallel") { // after --dry-run: it launches nothing
+    check_executor_folder(a, dir, key);
+    return a.executor == "slurm" ? run_slurm(a, dir) : run_parallel(a, dir);
+  }
 
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -453,6 +516,7 @@ int cmd_sweep(const SweepArgs& a) {
   } else if (fs::directory_iterator(dir) != fs::directory_iterator()) {
     throw OutputError(dir.string() + ": not empty and not a sweep folder (no " + kJournal + "); refusing to write into it");
   }
+  trim_torn_tail(journal);
   const int jfd = ::open(journal.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (jfd < 0)
     throw OutputError(journal.string() + ": cannot open: " + std::strerror(errno));
@@ -521,10 +585,10 @@ int cmd_sweep(const SweepArgs& a) {
     if (j.contains("summary"))
       line["summary"] = j["summary"];
     if (j.contains("error"))
-      line["error"] = j["error"].get<std::string>().substr(0, 400);
+      line["error"] = utf8_prefix(j["error"].get<std::string>(), 400);
     else if (code != 0)
       line["error"] = WIFSIGNALED(status) ? std::string("killed by signal ") + strsignal(WTERMSIG(status)) : "no result";
-    append_line(jfd, line.dump());
+    append_line(jfd, line.dump(-1, ' ', false, json::error_handler_t::replace));
     done[r->id] = line;
     fs::remove(res, ec);
     finished++;
