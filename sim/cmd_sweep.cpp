@@ -459,7 +459,13 @@ int cmd_sweep(const SweepArgs& a) {
       const std::string m = e.what();
       const auto eq = m.find('=');
       if (m.rfind("--set ", 0) == 0 && eq != std::string::npos) {
-        auto w = s.where.find(m.substr(6, eq - 6));
+        const std::string k = m.substr(6, eq - 6);
+        const auto names = axis_names(s); // the point's own case first: several cases may set k
+        const auto c = std::find(names.begin(), names.end(), "case");
+        auto w = c == names.end() ? s.where.end()
+                                  : s.where.find(case_where_key(p.columns[static_cast<size_t>(c - names.begin())], k));
+        if (w == s.where.end())
+          w = s.where.find(k);
         if (w != s.where.end())
           throw ConfigError(w->second + ": this point does not load: " + m);
       }

@@ -14,6 +14,10 @@ namespace fs = std::filesystem;
 namespace kmodsim {
 using namespace detail;
 
+std::string case_where_key(const std::string& case_name, const std::string& key) {
+  return "case " + case_name + ": " + key; // no key path holds a space
+}
+
 namespace {
 
 std::string location(const Reader& r) {
@@ -225,11 +229,20 @@ SweepSpec load_sweep_spec(const std::string& path) {
   s.replications = static_cast<long>(r.get_int("replications", 1, 1, 1000000));
   s.seed = static_cast<std::uint64_t>(r.get_int("seed", 1, 0, INT64_MAX));
   std::vector<std::string> seen;
-  for (const auto& k : axis_names(s)) {
+  // located at its second use: the section (grid, zip, the sampler's axes) that repeats it
+  auto twice = [&](const std::string& k, const Reader& at) {
     if (std::find(seen.begin(), seen.end(), k) != seen.end())
-      r.fail("the key path '" + k + "' is an axis twice");
+      at.fail("the key path '" + k + "' is an axis twice");
     seen.push_back(k);
-  }
+  };
+  for (const auto& kv : s.grid)
+    twice(kv.first, r.child("grid").child(kv.first));
+  if (!s.cases.empty())
+    seen.push_back("case");
+  for (const auto& kv : s.zip)
+    twice(kv.first, r.child("zip").child(kv.first));
+  for (const auto& ax : s.sampled)
+    twice(ax.key, r.child(s.sampler).child("axes").child(ax.key));
   for (size_t i = 0; i < s.cases.size(); ++i)
     for (const auto& o : s.cases[i].sets)
       if (std::find(seen.begin(), seen.end(), o.path) != seen.end())
@@ -252,6 +265,7 @@ SweepSpec load_sweep_spec(const std::string& path) {
     for (const auto& o : s.cases[i].sets) {
       not_seed(o.path, r.child("cases").at(i).child("set").child(o.path));
       note_where(s, o.path, r.child("cases").at(i).child("set").child(o.path));
+      note_where(s, case_where_key(s.cases[i].name, o.path), r.child("cases").at(i).child("set").child(o.path));
     }
   if (!s.sampler.empty())
     for (const auto& ax : s.sampled) {

@@ -55,7 +55,8 @@ struct SweepSpec {
   long replications = 1;
   std::uint64_t seed = 1;
   /// Where each axis key (or a case's key, first use) is written: "file:line:col: spec.path",
-  /// so that a point that does not load is reported at its line.
+  /// so that a point that does not load is reported at its line; a case's own keys also under
+  /// case_where_key(case, key).
   std::map<std::string, std::string> where;
 };
 
@@ -71,6 +72,8 @@ struct SweepRun {
   std::uint64_t seed = 0;
 };
 
+/// The SweepSpec::where key of `key` as case `case_name` sets it.
+std::string case_where_key(const std::string& case_name, const std::string& key);
 /// Loads and checks a spec; ConfigError "file:line:col: key: what" on bad input.
 SweepSpec load_sweep_spec(const std::string& path);
 /// Every point of the spec, in a fixed order.
