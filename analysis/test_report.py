@@ -341,20 +341,18 @@ class ReportTest(unittest.TestCase):
             rows = list(csv.DictReader(f))
         failed = dict(rows[-1], error="child killed\nby signal 9")
         rows = [failed] + [dict(r, error="") for r in rows[:-1]]
-        rows[3]["makespan_s"] = "abc"  # p1-r0: line 1 header, 2-3 the failed run, 4-5 p0
-        with open(runs_csv, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
-        proc = run(SWEEP, runs_csv, "-o", os.path.join(self.tmp, "out"))
-        self.assert_clean_error(proc, 2, "runs.csv", "line 6", "makespan_s", "'abc'")
-        rows[3]["makespan_s"] = ""  # an empty makespan of a finished run stops it too
-        with open(runs_csv, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
-        proc = run(SWEEP, runs_csv, "-o", os.path.join(self.tmp, "out"))
-        self.assert_clean_error(proc, 2, "runs.csv", "line 6", "makespan_s", "empty")
+
+        def plot_with_makespan(value, *expected):  # p1-r0: line 1 header, 2-3 the failed run, 4-5 p0
+            rows[3]["makespan_s"] = value
+            with open(runs_csv, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=list(rows[0]))
+                w.writeheader()
+                w.writerows(rows)
+            proc = run(SWEEP, runs_csv, "-o", os.path.join(self.tmp, "out"))
+            self.assert_clean_error(proc, 2, "runs.csv", "line 6", "makespan_s", *expected)
+
+        plot_with_makespan("abc", "'abc'")
+        plot_with_makespan("", "empty")  # an empty makespan of a finished run stops it too
 
     # ------------------------------------------------------------ report.py
 

@@ -26,6 +26,23 @@ Features module_features(const Module& m, const LoadState& state) {
   return f;
 }
 
+// CFS's boot-time scaling of its granularity (machine.scheduler.slice_scaling).
+double Machine::Scheduler::effective_slice_ms(int cores) const {
+  int ilog2 = 0; // ilog2(n): the index of n's highest set bit
+  const int cpus = slice_scaling == SliceScaling::log_capped ? std::min(cores, 8) : cores;
+  for (unsigned n = static_cast<unsigned>(std::max(1, cpus)); n > 1; n >>= 1)
+    ilog2++;
+  switch (slice_scaling) {
+  case SliceScaling::none:
+    return slice_ms;
+  case SliceScaling::log: // sched_init_granularity: the product, at most 200 ms
+    return std::min(slice_ms * (1 + ilog2), 200.0);
+  case SliceScaling::log_capped:
+    return slice_ms * (1 + ilog2);
+  }
+  return slice_ms;
+}
+
 std::int64_t step_repeats(const Step& s, const Module& m, int cores) {
   switch (s.repeat) {
   case Repeat::once:

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <stdexcept>
 
 namespace kmodsim {
@@ -30,22 +29,6 @@ const char* to_string(SliceScaling s) {
     return "log_capped";
   }
   return "?";
-}
-
-double Machine::Scheduler::effective_slice_ms(int cores) const {
-  int ilog2 = 0; // ilog2(n): the index of n's highest set bit
-  const int cpus = slice_scaling == SliceScaling::log_capped ? std::min(cores, 8) : cores;
-  for (unsigned n = static_cast<unsigned>(std::max(1, cpus)); n > 1; n >>= 1)
-    ilog2++;
-  switch (slice_scaling) {
-  case SliceScaling::none:
-    return slice_ms;
-  case SliceScaling::log: // sched_init_granularity: the product, at most 200 ms
-    return std::min(slice_ms * (1 + ilog2), 200.0);
-  case SliceScaling::log_capped:
-    return slice_ms * (1 + ilog2);
-  }
-  return slice_ms;
 }
 
 namespace {
