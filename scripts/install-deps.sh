@@ -6,7 +6,7 @@ pkgs=(
   build-essential cmake pkg-config
   libsimgrid-dev libboost-graph-dev libeigen3-dev libyaml-cpp-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libssl-dev libgtest-dev
-  libelf-dev liblzma-dev libzstd-dev zlib1g-dev
+  libboost-context-dev libelf-dev liblzma-dev libzstd-dev zlib1g-dev
   libkmod-dev kmod
   python3 python3-pandas python3-matplotlib python3-yaml python3-scipy python3-simpy3
   parallel

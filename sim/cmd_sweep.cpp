@@ -225,7 +225,7 @@ bool seed_in_resolution(const Scenario& sc) {
 }
 
 [[noreturn]] void child_run(const PreparedScenario& prepared, const Scenario& resolved, const SweepRun& r,
-                            const std::string& result_file, const std::string& keep_dir) {
+                            const std::string& result_file, const std::string& keep_dir, const std::string& engine) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL); // a killed sweep leaves no orphans writing results
   json j;
   int code = 0;
@@ -239,6 +239,7 @@ bool seed_in_resolution(const Scenario& sc) {
     }
     const std::string cfg = to_yaml(sc);
     sim::SimOptions opt;
+    opt.engine = engine == "fibers" ? sim::EngineKind::fibers : sim::EngineKind::actors;
     const sim::Results res = sim::simulate(sc, opt);
     const auto summary = sim::make_summary(sc, res, sim::sha256_hex(cfg));
     if (!keep_dir.empty())
@@ -359,7 +360,8 @@ int run_parallel(const SweepArgs& a, const fs::path& dir) {
   add_extra_args(a, args);
   for (const std::string& w : {self, std::string("sweep"), fs::absolute(a.spec).string(), std::string("--shard"),
                               "{}/" + std::to_string(k), std::string("--out"), (fs::absolute(dir) / "shards" / "{}").string(),
-                              std::string("-j"), std::string("1"), std::string("--resume"), std::string("--quiet-progress")})
+                              std::string("-j"), std::string("1"), std::string("--resume"), std::string("--quiet-progress"),
+                              std::string("--engine"), a.engine})
     args.push_back(w);
   args.push_back(":::");
   for (int i = 1; i <= k; ++i)
@@ -397,9 +399,10 @@ int run_slurm(const SweepArgs& a, const fs::path& dir0) {
       "#SBATCH --cpus-per-task=1\n"
       "#SBATCH --output={dir}/slurm/%A_%a.out\n"
       "exec '{self}' sweep '{spec}' --shard \"$SLURM_ARRAY_TASK_ID/{k}\" --out '{dir}/shards/'\"$SLURM_ARRAY_TASK_ID\" "
-      "-j \"${{SLURM_CPUS_PER_TASK:-1}}\" --resume --quiet-progress\n",
+      "-j \"${{SLURM_CPUS_PER_TASK:-1}}\" --resume --quiet-progress --engine {engine}\n",
       fmt::arg("spec", fs::absolute(a.spec).string()), fmt::arg("name", load_sweep_spec(a.spec).name),
-      fmt::arg("k", k), fmt::arg("j", std::max(1, a.jobs)), fmt::arg("dir", dir.string()), fmt::arg("self", self));
+      fmt::arg("k", k), fmt::arg("j", std::max(1, a.jobs)), fmt::arg("dir", dir.string()), fmt::arg("self", self),
+      fmt::arg("engine", a.engine));
   {
     AtomicFile f((dir / "sweep.sbatch").string());
     f.write(script);
@@ -566,7 +569,7 @@ int cmd_sweep(const SweepArgs& a) {
         throw OutputError(std::string("fork failed: ") + std::strerror(errno));
       if (pid == 0)
         child_run(*prepared[r->point], resolved[r->point], *r, res,
-                  a.keep_runs ? (dir / "runs" / r->id).string() : std::string());
+                  a.keep_runs ? (dir / "runs" / r->id).string() : std::string(), a.engine);
       live[pid] = {r, std::chrono::steady_clock::now()};
     }
     int status = 0;

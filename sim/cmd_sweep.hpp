@@ -17,6 +17,7 @@ struct SweepArgs {
   std::string parallel_args;        ///< parallel: extra GNU parallel arguments (--sshlogin ...)
   bool quiet_progress = false;
   bool dry_run = false;             ///< resolve every point, print them, run and write nothing
+  std::string engine = "actors";    ///< --engine: actors | fibers (sim/runtime.hpp)
 
 };
 

@@ -23,16 +23,16 @@ void CpuModel::model_bug(const std::string& what) {
 }
 
 std::unique_ptr<CpuModel> CpuModel::create(const Machine& m, bool kernel_preemptible, simgrid::s4u::Host* host,
-                                           Recorder& rec, double max_sim_time_s, bool slice_by_slice) {
+                                           Runtime& rt, Recorder& rec, double max_sim_time_s, bool slice_by_slice) {
   const double speed = m.speed * 1e6; // 1 flop = 1 us of work at the reference speed
   switch (m.scheduler.model) {
   case SchedulerModel::processor_sharing:
-    return std::make_unique<ProcessorSharingCpu>(host, rec, speed, max_sim_time_s);
+    return std::make_unique<ProcessorSharingCpu>(host, rt, rec, speed, max_sim_time_s);
   case SchedulerModel::time_slice:
-    return std::make_unique<RunQueueCpu>(host, rec, speed, m.cores, m.scheduler.effective_slice_ms(m.cores) * 1e3, kernel_preemptible,
+    return std::make_unique<RunQueueCpu>(host, rt, rec, speed, m.cores, m.scheduler.effective_slice_ms(m.cores) * 1e3, kernel_preemptible,
                                          !slice_by_slice);
   case SchedulerModel::run_to_block:
-    return std::make_unique<RunQueueCpu>(host, rec, speed, m.cores, std::numeric_limits<double>::infinity(), false);
+    return std::make_unique<RunQueueCpu>(host, rt, rec, speed, m.cores, std::numeric_limits<double>::infinity(), false);
   }
   return nullptr;
 }
@@ -90,7 +90,7 @@ void RunQueueCpu::acquire(Task& t, bool /*preempted*/) {
     for (Task* r : runners_)
       arm(*r);
   runq_.push_back(&t);
-  t.cpu_grant()->acquire(); // release() hands us a core
+  t.cpu_grant().acquire(); // release() hands us a core
   if (t.core < 0)
     model_bug("task " + std::to_string(t.id) + " resumed without a core");
   if (t.holds_lock) // runnable but not running while holding the lock: preempted, or woken from a
@@ -110,7 +110,7 @@ void RunQueueCpu::release(Task& t) {
     runq_.pop_front();
     next->core = c;
     owner_[static_cast<size_t>(c)] = next;
-    next->cpu_grant()->release();
+    next->cpu_grant().release();
   } else {
     owner_[static_cast<size_t>(c)] = nullptr;
   }
@@ -131,7 +131,7 @@ void RunQueueCpu::exec(Task& t, double us, Mode mode) {
   // The task owns core t.core for the whole chunk (this model hands out cores), so it runs at
   // full speed and the chunk takes exactly us / speed: a timed wait gives the same clock as an
   // Exec on the host without going through SimGrid's sharing solver (~2x faster at 64 cores).
-  simgrid::s4u::this_actor::sleep_for(us / speed_);
+  rt_.sleep_for(us / speed_);
   busy_s_ += us / speed_;
 }
 
@@ -172,7 +172,7 @@ double RunQueueCpu::long_run(Task& t, double us, Mode mode) {
   lr.timer = nullptr;
   lr.runner = static_cast<long>(runners_.size());
   runners_.push_back(&t);
-  const bool cut = t.cpu_grant()->acquire_timeout(us / speed_) == false; // false: a token came (the timer)
+  const bool cut = t.cpu_grant().acquire_timeout(us / speed_) == false; // false: a token came (the timer)
   // leave the long runs (swap with the last)
   runners_[static_cast<size_t>(lr.runner)] = runners_.back();
   runners_[static_cast<size_t>(lr.runner)]->run.runner = lr.runner;
@@ -184,9 +184,9 @@ double RunQueueCpu::long_run(Task& t, double us, Mode mode) {
     t.slice_left = 0;
   } else { // all done; the slice left as the per-slice loop would leave it
     if (lr.timer != nullptr) // armed for a slice end that did not come
-      lr.timer->remove();
+      rt_.timer_remove(lr.timer);
     else if (lr.fired)
-      t.cpu_grant()->acquire(); // a token posted at the very end: consume it
+      t.cpu_grant().acquire(); // a token posted at the very end: consume it
     done = us;
     double w = lr.first_us;
     while (us - w > kEps)
@@ -212,10 +212,10 @@ void RunQueueCpu::arm(Task& r) {
   if (lr.us - w <= kEps || !(date < lr.start + lr.us / speed_))
     return; // no slice end before the run's end: nothing to cut
   lr.cut_us = w;
-  lr.timer = simgrid::kernel::timer::Timer::set(date, [&r] {
+  lr.timer = rt_.timer_set(date, [&r] {
     r.run.timer = nullptr;
     r.run.fired = true;
-    r.cpu_grant()->release();
+    r.cpu_grant().release();
   });
 }
 

@@ -32,7 +32,8 @@ public:
 
 class CpuModel {
 public:
-  CpuModel(simgrid::s4u::Host* host, Recorder& rec, double speed) : host_(host), rec_(rec), speed_(speed) {}
+  CpuModel(simgrid::s4u::Host* host, Runtime& rt, Recorder& rec, double speed)
+      : host_(host), rt_(rt), rec_(rec), speed_(speed) {}
   virtual ~CpuModel() = default;
 
   /// The task becomes runnable and returns once it runs (start of a process, end of a wait).
@@ -59,7 +60,9 @@ public:
   /// Creates the model named by the machine config; `kernel_preemptible`: kernel code may lose
   /// its CPU at the end of a slice (CONFIG_PREEMPT), not only at preemption points.
   static std::unique_ptr<CpuModel> create(const Machine& m, bool kernel_preemptible, simgrid::s4u::Host* host,
-                                          Recorder& rec, double max_sim_time_s, bool slice_by_slice = false);
+                                          Runtime& rt, Recorder& rec, double max_sim_time_s,
+                                          bool slice_by_slice = false);
+  Runtime& runtime() { return rt_; }
 
 protected:
   void record(Task& t, State s, std::uint16_t lock = 0) {
@@ -73,6 +76,7 @@ protected:
   }
 
   simgrid::s4u::Host* host_;
+  Runtime& rt_;
   Recorder& rec_;
   double speed_; ///< flop/s of one core; 1 flop = 1 us of reference CPU work
   double busy_s_ = 0, spin_s_ = 0;
@@ -84,8 +88,8 @@ class ProcessorSharingCpu : public CpuModel {
 public:
   /// A spinning waiter is an Exec as long as the whole run may last (the time guard): a longer
   /// one (1e15 flops once) loses the spun amount in double rounding (fuzz_config_sim finding).
-  ProcessorSharingCpu(simgrid::s4u::Host* host, Recorder& rec, double speed, double max_sim_time_s)
-      : CpuModel(host, rec, speed), spin_flops_(speed * (max_sim_time_s + 1.0)) {
+  ProcessorSharingCpu(simgrid::s4u::Host* host, Runtime& rt, Recorder& rec, double speed, double max_sim_time_s)
+      : CpuModel(host, rt, rec, speed), spin_flops_(speed * (max_sim_time_s + 1.0)) {
     fluid_ = true;
   }
   void wake(Task& t) override { t.on_cpu = true; }
@@ -105,9 +109,9 @@ public:
   /// slice_us = infinity gives run_to_block.
   /// `long_runs`: a preemptible run through several slices is one timed wait while nobody
   /// queues for a core (long_run); false: one per slice (the same runs, to rounding).
-  RunQueueCpu(simgrid::s4u::Host* host, Recorder& rec, double speed, int cores, double slice_us, bool kernel_preemptible,
-              bool long_runs = true)
-      : CpuModel(host, rec, speed), owner_(static_cast<size_t>(cores), nullptr), slice_us_(slice_us),
+  RunQueueCpu(simgrid::s4u::Host* host, Runtime& rt, Recorder& rec, double speed, int cores, double slice_us,
+              bool kernel_preemptible, bool long_runs = true)
+      : CpuModel(host, rt, rec, speed), owner_(static_cast<size_t>(cores), nullptr), slice_us_(slice_us),
         kernel_preemptible_(kernel_preemptible), long_runs_(long_runs) {}
   void wake(Task& t) override;
   void block(Task& t) override;

@@ -3,16 +3,14 @@
 #include <algorithm>
 #include <cmath>
 
-namespace s4u = simgrid::s4u;
-
 namespace kmodsim::sim {
 
-PsDisk::PsDisk(double bytes_per_s, s4u::Host* host) : rate_(bytes_per_s), kick_(s4u::Semaphore::create(0)) {
-  s4u::Actor::create("disk", host, [this] { server(); })->daemonize();
+PsDisk::PsDisk(double bytes_per_s, Runtime& rt) : rt_(rt), rate_(bytes_per_s), kick_(rt.make_sem()) {
+  rt.spawn("disk", [this] { server(); }, /*daemon=*/true);
 }
 
 void PsDisk::advance() {
-  const double now = s4u::Engine::get_clock();
+  const double now = Runtime::now();
   if (!jobs_.empty())
     v_ += (now - last_) * rate_ / static_cast<double>(jobs_.size());
   last_ = now;
@@ -22,7 +20,7 @@ void PsDisk::read(double bytes) {
   if (!(bytes > 0))
     return;
   advance();
-  auto done = s4u::Semaphore::create(0);
+  const auto done = rt_.make_sem();
   jobs_.push({v_ + bytes, seq_++, done.get()});
   kick_->release();
   done->acquire();

@@ -7,7 +7,7 @@
 // the first of them (or the next arrival) and wakes the readers that are done.
 #pragma once
 
-#include <simgrid/s4u.hpp>
+#include "runtime.hpp"
 
 #include <cstdint>
 #include <queue>
@@ -17,9 +17,9 @@ namespace kmodsim::sim {
 
 class PsDisk {
 public:
-  /// `bytes_per_s` > 0. Starts the daemon actor on `host`.
-  PsDisk(double bytes_per_s, simgrid::s4u::Host* host);
-  /// Blocks the calling actor until `bytes` are read.
+  /// `bytes_per_s` > 0. Starts the server, a daemon process of `rt`.
+  PsDisk(double bytes_per_s, Runtime& rt);
+  /// Blocks the calling process until `bytes` are read.
   void read(double bytes);
   /// Reads completed so far.
   std::int64_t reads() const { return reads_; }
@@ -28,18 +28,19 @@ private:
   struct Job {
     double v_end = 0;
     std::uint64_t seq = 0; ///< arrival order: equal ends complete first come, first served
-    simgrid::s4u::Semaphore* done = nullptr;
+    Sem* done = nullptr;
     bool operator>(const Job& o) const { return v_end != o.v_end ? v_end > o.v_end : seq > o.seq; }
   };
   void advance(); ///< brings the virtual time to now
   void server();
 
+  Runtime& rt_;
   double rate_;
   double v_ = 0, last_ = 0;
   std::uint64_t seq_ = 0;
   std::int64_t reads_ = 0;
   std::priority_queue<Job, std::vector<Job>, std::greater<Job>> jobs_;
-  simgrid::s4u::SemaphorePtr kick_; ///< an arrival: the server recomputes its next wake-up
+  std::unique_ptr<Sem> kick_; ///< an arrival: the server recomputes its next wake-up
 };
 
 } // namespace kmodsim::sim

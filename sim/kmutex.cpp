@@ -1,8 +1,5 @@
 #include "kmutex.hpp"
 
-#include <simgrid/s4u/Actor.hpp>
-#include <simgrid/s4u/Engine.hpp>
-#include <simgrid/kernel/Timer.hpp>
 
 #include <xbt/log.h>
 
@@ -13,16 +10,8 @@ XBT_LOG_NEW_DEFAULT_SUBCATEGORY(mutex, kmodsim, "module_mutex model");
 namespace kmodsim::sim {
 
 namespace {
-double clock() { return simgrid::s4u::Engine::get_clock(); }
+double clock() { return Runtime::now(); }
 
-/// Posts one token on `sem` at `date` (>= now), from the engine's timer queue: the waker goes
-/// on at once, and the woken task needs no timed wait of its own for its wake-up latency (two
-/// simcalls fewer per wake-up; issue 12). A timer's callback runs in the engine's context, where
-/// a release is a plain call. Setting the timer from actor code is sound because kmodsim runs
-/// its actors one at a time (its own models share state the same way).
-void post_at(const simgrid::s4u::SemaphorePtr& sem, double date) {
-  simgrid::kernel::timer::Timer::set(date, [sem] { sem->release(); });
-}
 } // namespace
 
 KMutex::KMutex(CpuModel& cpu, Recorder& rec, const Kernel::Mutex& params, std::string name, std::uint16_t id)
@@ -99,7 +88,7 @@ void KMutex::lock_handoff(Task& t, double t0) {
   if (spin) {
     t.waiting_on = this;
     cpu_.spin_begin(t, id_); // a simcall: the hand-over may already happen here; the token waits
-    t.wake()->acquire();
+    t.wake().acquire();
     cpu_.spin_end(t);
     if (holding)
       stats_.waited_holding_primary_s += clock() - t0;
@@ -107,7 +96,7 @@ void KMutex::lock_handoff(Task& t, double t0) {
     t.waiting_on = this;
     cpu_.block(t);
     rec_.set_state(t.id, State::lock_wait, t0, t.core, t.module, t.step, id_);
-    t.wake()->acquire(); // at the hand-over plus the wake-up latency (unlock: post_at)
+    t.wake().acquire(); // at the hand-over plus the wake-up latency (unlock: post_at)
   }
   t.waiting_on = nullptr;
   // unlock() already made us the owner at granted_at_
@@ -154,13 +143,13 @@ void KMutex::lock_steal(Task& t, double t0) {
     woken_[t.id] = 0;
     cpu_.spin_begin(t, id_);
     while (owner_ != nullptr) {
-      t.wake()->acquire(); // an unlock woke us (spinners are queued like sleepers)
+      t.wake().acquire(); // an unlock woke us (spinners are queued like sleepers)
       woken_[t.id] = 0;
     }
     const bool pending = woken_[t.id] != 0; // woken while we were not waiting yet
     take(t, t0);
     if (pending)
-      t.wake()->acquire(); // consume it: nobody else uses that token
+      t.wake().acquire(); // consume it: nobody else uses that token
     cpu_.spin_end(t);
     if (holding)
       stats_.waited_holding_primary_s += clock() - t0;
@@ -172,7 +161,7 @@ void KMutex::lock_steal(Task& t, double t0) {
     waiting_since_[t.id] = clock();
     cpu_.block(t);
     rec_.set_state(t.id, State::lock_wait, clock(), t.core, t.module, t.step, id_);
-    t.wake()->acquire(); // unlock() sets woken_ = 1 and posts one token, due after the wake-up latency
+    t.wake().acquire(); // unlock() sets woken_ = 1 and posts one token, due after the wake-up latency
     if (params_.wakeup_us > 0) // runnable since the wake-up
       rec_.set_state(t.id, State::runnable, woken_by_[t.id].at, t.core, t.module, t.step);
     wake_cpu(t, holding);
@@ -193,9 +182,16 @@ void KMutex::take(Task& t, double t0) {
   handed_over(t);
 }
 
+void KMutex::post_at(Sem& sem, double date) {
+  // One token on `sem` at `date` (>= now), from the runtime's timers: the waker goes on at
+  // once, and the woken task needs no timed wait of its own for its wake-up latency (two
+  // simcalls fewer per wake-up with actors; issue 12).
+  cpu_.runtime().timer_set(date, [&sem] { sem.release(); }); // Tasks outlive the run
+}
+
 void KMutex::wake(Task& w, double now) {
   if (spinning_[w.id] || params_.wakeup_us <= 0)
-    w.wake()->release(); // a spinner sees the lock free at once
+    w.wake().release(); // a spinner sees the lock free at once
   else
     post_at(w.wake(), now + params_.wakeup_us * 1e-6);
 }

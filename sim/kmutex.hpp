@@ -78,6 +78,7 @@ private:
   /// Wakes waiter `w` (unlock at `now`): a sleeper's token arrives after the wake-up latency,
   /// which it spends runnable (the woken task's own timed wait before; the same instants).
   void wake(Task& w, double now);
+  void post_at(Sem& sem, double date);
   struct Waker {
     long from = -1;
     double at = 0;

@@ -80,7 +80,8 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {
 
 int cmd_run(const std::string& scenario, const std::vector<std::string>& sets, const std::string& seed,
             std::string out_dir, bool json, bool quiet, const std::vector<std::string>& logs,
-            const std::vector<std::string>& cfgs, double max_sim_time, std::int64_t max_steps, bool timings) {
+            const std::vector<std::string>& cfgs, double max_sim_time, std::int64_t max_steps, bool timings,
+            sim::EngineKind engine) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   sim::SimOptions opt; // usage errors first: nothing loaded, no folder made
@@ -98,6 +99,9 @@ int cmd_run(const std::string& scenario, const std::vector<std::string>& sets, c
   if (!seed.empty())
     overrides.push_back({"seed", seed});
   Scenario s = load_scenario(scenario, overrides);
+  opt.engine = engine;
+  if (const std::string why = sim::engine_supports(engine, s); !why.empty())
+    throw CLI::ValidationError("--engine", why);
   const std::string config = to_yaml(s);
   const std::string sha = sim::sha256_hex(config);
   if (out_dir.empty())
@@ -309,6 +313,14 @@ int cmd_import(const ImportArgs& a) {
 
 } // namespace
 
+constexpr const char* kEngineHelp =
+    "actors: every process a SimGrid actor (default); fibers: every process a fiber run from SimGrid's timers, "
+    "several times faster on big workloads, the same models (not processor_sharing; docs/engines.md)";
+
+sim::EngineKind engine_kind(const std::string& name) {
+  return name == "fibers" ? sim::EngineKind::fibers : sim::EngineKind::actors;
+}
+
 static int kmodsim_main(int argc, char** argv) {
   CLI::App app{"kmodsim: a discrete-event simulator of Linux boot-time kernel module loading (SimGrid)"};
   app.set_version_flag("--version", std::string("kmodsim ") + KMODSIM_VERSION);
@@ -336,6 +348,8 @@ static int kmodsim_main(int argc, char** argv) {
       ->check(finite_in(1e-6, 1e9));
   run->add_option("--max-steps", max_steps, "end a run after this many step repetitions (exit 1; default 1e9)")
       ->check(CLI::Range(static_cast<std::int64_t>(1), static_cast<std::int64_t>(1) << 50));
+  std::string engine = "actors";
+  run->add_option("--engine", engine, kEngineHelp)->check(CLI::IsMember({"actors", "fibers"}));
 
   ReplayArgs ra;
   std::vector<std::string> ra_sets;
@@ -440,6 +454,7 @@ static int kmodsim_main(int argc, char** argv) {
                     "(\"--partition p --time 1:00:00\")");
   sweep->add_flag("--dry-run", sa.dry_run, "load every point and print the points; run and write nothing");
   sweep->add_flag("--quiet-progress", sa.quiet_progress, "no progress lines (as GNU parallel's shards run)");
+  sweep->add_option("--engine", sa.engine, kEngineHelp)->check(CLI::IsMember({"actors", "fibers"}));
 
   try {
     app.parse(argc, argv);
@@ -463,7 +478,8 @@ static int kmodsim_main(int argc, char** argv) {
     {
       if (trace)
         sets.push_back("outputs.trace=true");
-      return cmd_run(scenario, sets, seed, out_dir, json, quiet, logs, cfgs, max_sim_time, max_steps, timings);
+      return cmd_run(scenario, sets, seed, out_dir, json, quiet, logs, cfgs, max_sim_time, max_steps, timings,
+                     engine_kind(engine));
     }
     if (*rep) {
       ra.sets = parse_overrides(ra_sets);

@@ -136,6 +136,8 @@ nlohmann::ordered_json make_summary(const Scenario& s, const Results& r, const s
   j["config_sha256"] = config_sha256;
   j["kmodsim_version"] = KMODSIM_VERSION;
   j["simgrid_version"] = fmt::format("{}.{}.{}", SIMGRID_VERSION_MAJOR, SIMGRID_VERSION_MINOR, SIMGRID_VERSION_PATCH);
+  if (!r.engine.empty())
+    j["engine"] = r.engine;
   return j;
 }
 

@@ -47,7 +47,7 @@ public:
   // Platform
   double now() override { return s4u::Engine::get_clock(); }
   Proc& new_proc(const std::string& /*name*/, long /*uevent*/) override {
-    tasks_.emplace_back();
+    tasks_.emplace_back(*rt_);
     Task& t = tasks_.back();
     return t;
   }
@@ -58,15 +58,15 @@ public:
   void preempt_point(Proc& p) override { cpu_->preempt_point(task(p)); }
   void lock(Proc& p, std::size_t id) override { locks_[id]->lock(task(p)); }
   void unlock(Proc& p, std::size_t id) override { locks_[id]->unlock(task(p)); }
-  void sleep_for(Proc& /*p*/, double seconds) override { s4u::this_actor::sleep_for(seconds); }
+  void sleep_for(Proc& /*p*/, double seconds) override { rt_->sleep_for(seconds); }
   void disk_read(Proc& /*p*/, std::uint64_t bytes) override { disk_->read(static_cast<double>(bytes)); }
   bool wait(Proc& p, double timeout_s) override {
     if (timeout_s > 0)
-      return !task(p).wake()->acquire_timeout(timeout_s); // acquire_timeout: true on timeout
-    task(p).wake()->acquire();
+      return !task(p).wake().acquire_timeout(timeout_s); // acquire_timeout: true on timeout
+    task(p).wake().acquire();
     return true;
   }
-  void post(Proc& p) override { task(p).wake()->release(); }
+  void post(Proc& p) override { task(p).wake().release(); }
   // udevd's children_max slots: a count, and a semaphore only for those who wait for one (a
   // semaphore per slot cost two simcalls per modprobe, taken or not)
   bool slot_would_block() override { return free_slots_ == 0; }
@@ -96,26 +96,7 @@ private:
   /// cleanly instead of aborting the process (SimGrid aborts on an exception leaving an actor).
   template <class F> void guarded(F&& body);
   std::string error_; ///< the first error raised inside an actor
-
-  /// A pool of actors that run the processes' bodies (issue 12): creating and ending a SimGrid
-  /// actor costs ~10 us (its stack zeroed, its context built and torn down), more than the
-  /// whole simulation of a short modprobe. A process spawned at t starts at t either way: on a
-  /// new actor, or on an idle one woken by a semaphore, both in the next scheduling round. A
-  /// worker stays idle only while more processes are still to come than workers wait idle
-  /// (udevd spawns one per uevent); otherwise it ends, as the process's own actor did (the
-  /// 10,000-loader queue spawns all before any ends: idle workers would only hold memory).
-  struct Worker {
-    s4u::SemaphorePtr go; ///< created when the worker first waits idle
-    std::function<void()> body;
-    bool quit = false;
-  };
-  void start(std::function<void()> body); ///< runs `body` on an idle worker or a new one
-  void work(Worker& w);
-  void quit_idle_workers();
-  std::deque<Worker> workers_; // stable addresses
-  std::vector<Worker*> idle_;
-  std::size_t running_ = 0;    // bodies started and not yet returned (udevd's included)
-  std::size_t to_come_ = 0;    // processes udevd has still to spawn
+  void start(std::function<void()> body); ///< a process running `body`, guarded
 
   const Scenario& sc_;
   const SimOptions& opt_;
@@ -126,7 +107,8 @@ private:
   std::unique_ptr<CpuModel> cpu_;
   std::vector<std::unique_ptr<KMutex>> locks_; ///< id 0 module_mutex, then kernel.locks
   std::int64_t free_slots_ = 0, slot_waiters_ = 0;
-  s4u::SemaphorePtr slot_wait_;
+  std::unique_ptr<Sem> slot_wait_;
+  std::unique_ptr<Runtime> rt_;
 };
 
 template <class F> void Sim::guarded(F&& body) {
@@ -135,51 +117,12 @@ template <class F> void Sim::guarded(F&& body) {
   } catch (const std::exception& e) {
     if (error_.empty())
       error_ = e.what();
-    s4u::Actor::kill_all(); // every other actor; this one returns
+    rt_->stop_all(); // every other process; this one returns
   }
 }
 
 void Sim::start(std::function<void()> body) {
-  running_++;
-  if (to_come_ > 0)
-    to_come_--;
-  if (!idle_.empty()) {
-    Worker* w = idle_.back(); // last idle first: its stack is the warmest
-    idle_.pop_back();
-    w->body = std::move(body);
-    w->go->release();
-    return;
-  }
-  Worker& w = workers_.emplace_back();
-  w.body = std::move(body);
-  s4u::Actor::create("worker-" + std::to_string(workers_.size()), host_, [this, &w] { work(w); });
-}
-
-void Sim::work(Worker& w) {
-  while (true) {
-    guarded(w.body);
-    w.body = nullptr;
-    if (--running_ == 0) { // nobody is left who could spawn a process: the run is over
-      quit_idle_workers();
-      return;
-    }
-    if (idle_.size() >= to_come_) // enough idle workers for every process still to come
-      return;
-    if (!w.go)
-      w.go = s4u::Semaphore::create(0);
-    idle_.push_back(&w);
-    w.go->acquire();
-    if (w.quit)
-      return;
-  }
-}
-
-void Sim::quit_idle_workers() {
-  for (Worker* w : idle_) {
-    w->quit = true;
-    w->go->release();
-  }
-  idle_.clear();
+  rt_->spawn("process", [this, body = std::move(body)] { guarded(body); });
 }
 
 void Sim::run() {
@@ -236,20 +179,22 @@ void Sim::run() {
   host_->seal();
   zone->seal();
 
+  rt_ = Runtime::create(opt_.engine, host_);
   BootProgram prog(sc_, *this, rec(), opt_.max_sim_time_s, opt_.max_steps);
-  cpu_ = CpuModel::create(sc_.machine, sc_.kernel.preemption == Preemption::full, host_, rec(), opt_.max_sim_time_s,
-                          opt_.slice_by_slice);
+  cpu_ = CpuModel::create(sc_.machine, sc_.kernel.preemption == Preemption::full, host_, *rt_, rec(),
+                          opt_.max_sim_time_s, opt_.slice_by_slice);
   locks_.push_back(std::make_unique<KMutex>(*cpu_, rec(), sc_.kernel.mutex));
   for (const auto& l : sc_.kernel.locks) // at most 64 (config): the ids fit Interval::lock
     locks_.push_back(
         std::make_unique<KMutex>(*cpu_, rec(), l.params, l.name, static_cast<std::uint16_t>(locks_.size())));
   free_slots_ = sc_.userspace.udev.children_max;
-  slot_wait_ = s4u::Semaphore::create(0);
-  to_come_ = sc_.workload.uevents.size() + 1; // udevd, and a modprobe per uevent (repeats expanded)
+  slot_wait_ = rt_->make_sem();
+  rt_->expect(sc_.workload.uevents.size() + 1); // udevd, and a modprobe per uevent (repeats expanded)
   start([&prog] { prog.udevd(); });
-  if (sc_.machine.disk.read_mbps > 0) // after udevd: actors created at one instant run in creation order
-    disk_ = std::make_unique<PsDisk>(sc_.machine.disk.read_mbps * 1e6, host_);
-  e.run();
+  if (sc_.machine.disk.read_mbps > 0) // after udevd: processes started at one instant run in start order
+    disk_ = std::make_unique<PsDisk>(sc_.machine.disk.read_mbps * 1e6, *rt_);
+  rt_->run(e);
+  rt_->finish(); // unwinds stuck fibers while the program they run exists
   if (!error_.empty())
     throw SimulationError(error_);
   if (deadlock)
@@ -330,10 +275,20 @@ double tally(Results& r, const BootProgram& prog) {
   return chain;
 }
 
+std::string engine_supports(EngineKind engine, const Scenario& s) {
+  if (engine == EngineKind::fibers && s.machine.scheduler.model == SchedulerModel::processor_sharing)
+    return "--engine fibers cannot share the CPUs as machine.scheduler.model processor_sharing does "
+           "(SimGrid's fluid sharing of actors): use --engine actors, or time_slice or run_to_block";
+  return "";
+}
+
 Results simulate(const Scenario& s, const SimOptions& opt) {
   if (!(opt.max_sim_time_s > 0) || !std::isfinite(opt.max_sim_time_s))
     throw SimulationError("the simulated-time guard must be a positive number of seconds");
+  if (const std::string why = engine_supports(opt.engine, s); !why.empty())
+    throw SimulationError(why);
   Results r;
+  r.engine = engine_name(opt.engine);
   r.rec = Recorder(s.outputs.timeline || s.outputs.trace);
   Sim sim(s, r, opt);
   sim.run();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <kmodsim/recorder.hpp>
+#include "runtime.hpp"
 
 #include <kmodsim/config.hpp>
 #include <kmodsim/kernel_state.hpp>
@@ -63,6 +64,9 @@ struct Results {
   std::vector<OtherLock> other_locks;
   /// module_mutex holders waiting for another lock, off the CPU queue (spinning, asleep, waking)
   double locked_lock_wait_s = 0;
+  /// the engine that simulated it ("actors", "fibers"; summary.json's engine), "" for a replay
+  /// or an imported boot
+  std::string engine;
 };
 
 struct SimOptions {
@@ -75,12 +79,17 @@ struct SimOptions {
   /// time_slice: one timed wait per slice, as before long runs (RunQueueCpu::long_run) were
   /// simulated in one wait; the property test checks both give the same runs.
   bool slice_by_slice = false;
+  /// actors (SimGrid actors, the default) or fibers (runtime.hpp)
+  EngineKind engine = EngineKind::actors;
 };
 
 /// The figures every platform derives alike from the program and its recorder (makespan, load
 /// outcomes, races, the program's counters); returns the longest chain (a process's start plus
 /// the uncontended time it needed) for the lower bound.
 double tally(Results& r, const BootProgram& prog);
+
+/// "" when `engine` can simulate `s`, else why not (fibers: not processor_sharing).
+std::string engine_supports(EngineKind engine, const Scenario& s);
 
 /// Runs the scenario. Throws SimulationError when it cannot finish (deadlock, runaway, model bug).
 Results simulate(const Scenario& s, const SimOptions& opt = {});

@@ -4,18 +4,18 @@
 #include <kmodsim/program.hpp>
 #include <kmodsim/recorder.hpp>
 
-#include <simgrid/kernel/Timer.hpp>
-#include <simgrid/s4u/Semaphore.hpp>
+#include "runtime.hpp"
 
 #include <cstdint>
 
 namespace kmodsim::sim {
 
 struct Task : Proc {
+  explicit Task(Runtime& rt) : rt_(&rt) {}
   /// private: woken by module_mutex or a dependency gone live
-  const simgrid::s4u::SemaphorePtr& wake() { return made(wake_); }
+  Sem& wake() { return made(wake_); }
   /// private to the run-queue CPU models: a core handed over
-  const simgrid::s4u::SemaphorePtr& cpu_grant() { return made(cpu_grant_); }
+  Sem& cpu_grant() { return made(cpu_grant_); }
   int core = -1;                    ///< run-queue models: the core held, -1 if none
   bool on_cpu = false;              ///< holds a core (run-queue) / is runnable (fluid)
   double slice_left = 0;            ///< time_slice: microseconds of CPU left in this slice
@@ -28,19 +28,20 @@ struct Task : Proc {
     double us = 0;         ///< all the work of this wait
     double cut_us = 0;     ///< armed: the work to the slice end the timer is set at
     long runner = -1;      ///< index in RunQueueCpu::runners_, -1 when not in a long run
-    simgrid::kernel::timer::Timer* timer = nullptr; ///< armed and not yet fired
+    TimerHandle* timer = nullptr;  ///< armed and not yet fired
     bool fired = false;    ///< the timer fired: its token is on cpu_grant
   } run;
 
 private:
   // Made when first used: a semaphore costs about 1 KiB, and most processes never wait on one
   // (the 200k benchmark: 400,000 semaphores made up front before, issue 12).
-  static const simgrid::s4u::SemaphorePtr& made(simgrid::s4u::SemaphorePtr& s) {
+  Sem& made(std::unique_ptr<Sem>& s) {
     if (!s)
-      s = simgrid::s4u::Semaphore::create(0);
-    return s;
+      s = rt_->make_sem();
+    return *s;
   }
-  simgrid::s4u::SemaphorePtr wake_, cpu_grant_;
+  Runtime* rt_;
+  std::unique_ptr<Sem> wake_, cpu_grant_;
 };
 
 } // namespace kmodsim::sim
