@@ -261,46 +261,54 @@ def run_scale(a, tmp):
         scen, wl, ev, mv = scale_scenario(tmp, c, m, u, a.uevents_tsv or a.tsv, a.tsv)
         want = requested_modules(wl, ev, mv)
         print(f"  {name}: {c} cores, {m} modules, {u} uevents ...", end="", flush=True)
-        runs, loads, rss, cpu, summary = [], [], [], [], None
+        per = {e: {"runs": [], "rss": [], "cpu": [], "summary": None} for e in a.engines}
+        loads, load_rss = [], []
         for i in range(a.repeat_scale):
-            out = os.path.join(tmp, f"run-{name.replace('/', '-')}-{i}")
-            w, r, cp, _ = measure([a.kmodsim, "run", scen, "--out", out, "-q", "--max-sim-time", MAX_SIM_TIME], tmp,
-                                  a.timeout)
-            runs.append(w)
-            rss.append(r)
-            cpu.append(cp)
-            s = read_summary(out)
-            if summary is not None and (s["makespan_s"], s["modules_loaded"]) != (summary["makespan_s"],
-                                                                                   summary["modules_loaded"]):
-                raise Failed(f"{name}: two runs of one scenario differ (makespan, modules loaded)")
-            summary = s
-            shutil.rmtree(out, ignore_errors=True)
+            for eng in a.engines:  # interleaved: each repetition runs every engine
+                d = per[eng]
+                out = os.path.join(tmp, f"run-{name.replace('/', '-')}-{eng}-{i}")
+                w, r, cp, _ = measure([a.kmodsim, "run", scen, "--out", out, "-q", "--max-sim-time", MAX_SIM_TIME,
+                                       "--engine", eng], tmp, a.timeout)
+                d["runs"].append(w)
+                d["rss"].append(r)
+                d["cpu"].append(cp)
+                s = read_summary(out)
+                if d["summary"] is not None and (s["makespan_s"], s["modules_loaded"]) != (
+                        d["summary"]["makespan_s"], d["summary"]["modules_loaded"]):
+                    raise Failed(f"{name}: two runs of one scenario differ (makespan, modules loaded)")
+                d["summary"] = s
+                shutil.rmtree(out, ignore_errors=True)
+                print(f" {eng} {w:.2f} s", end="", flush=True)
             w, r, _, _ = measure([a.kmodsim, "validate", scen], tmp, a.timeout)
             loads.append(w)
-            rss.append(r)
-            print(f" {runs[-1]:.2f} s", end="", flush=True)
+            load_rss.append(r)
         print()
-        rows.append({
-            "name": name, "cores": c, "modules": m, "uevents": u,
-            "wall_s": stats(runs), "load_only_s": stats(loads), "cpu_s": stats(cpu),
-            "peak_rss_mb": max(rss[0::2]), "load_only_rss_mb": max(rss[1::2]),
-            "makespan_s": summary["makespan_s"], "modules_loaded": summary["modules_loaded"],
-            "modules_requested": want, "load_attempts": summary["load_attempts"], "failures": summary["failures"],
-            "modprobe_runs": summary["modprobe_runs"],
-            "us_per_uevent": statistics.median(runs) / u * 1e6,
-            "target_s": {"100k": 5.0, "200k": 12.0}.get(name),
-        })
+        for eng in a.engines:
+            d = per[eng]
+            summary = d["summary"]
+            rows.append({
+                "name": name, "engine": eng, "cores": c, "modules": m, "uevents": u,
+                "wall_s": stats(d["runs"]), "load_only_s": stats(loads), "cpu_s": stats(d["cpu"]),
+                "peak_rss_mb": max(d["rss"]), "load_only_rss_mb": max(load_rss),
+                "makespan_s": summary["makespan_s"], "modules_loaded": summary["modules_loaded"],
+                "modules_requested": want, "load_attempts": summary["load_attempts"],
+                "failures": summary["failures"], "modprobe_runs": summary["modprobe_runs"],
+                "us_per_uevent": statistics.median(d["runs"]) / u * 1e6,
+                "target_s": {"100k": 5.0, "200k": 12.0}.get(name),
+            })
     growth = []
-    for x, y in zip(rows, rows[1:]):
-        if y["uevents"] > x["uevents"]:
-            e = math.log(y["wall_s"]["median"] / x["wall_s"]["median"]) / math.log(y["uevents"] / x["uevents"])
-            growth.append({"from": x["name"], "to": y["name"], "exponent": e,
-                           "target": 1.2 if (x["name"], y["name"]) == ("100k", "200k") else None})
+    for eng in a.engines:
+        mine = [r for r in rows if r["engine"] == eng]
+        for x, y in zip(mine, mine[1:]):
+            if y["uevents"] > x["uevents"]:
+                e = math.log(y["wall_s"]["median"] / x["wall_s"]["median"]) / math.log(y["uevents"] / x["uevents"])
+                growth.append({"engine": eng, "from": x["name"], "to": y["name"], "exponent": e,
+                               "target": 1.2 if (x["name"], y["name"]) == ("100k", "200k") else None})
     return rows, growth
 
 
 def print_scale(rows, growth):
-    print(f"\n{'size':>6} {'cores':>6} {'modules':>8} {'uevents':>8} {'wall min':>9} {'median':>9} {'CPU':>8} {'load only':>9} "
+    print(f"\n{'size':>6} {'engine':>7} {'cores':>6} {'modules':>8} {'uevents':>8} {'wall min':>9} {'median':>9} {'CPU':>8} {'load only':>9} "
           f"{'peak MB':>8} {'us/uevent':>9} {'makespan':>12} {'loaded/requested':>17} {'failed':>7}  target")
     for r in rows:
         tgt = []
@@ -308,14 +316,14 @@ def print_scale(rows, growth):
             tgt.append(f"< {r['target_s']:g} s " + ("ok" if r["wall_s"]["median"] < r["target_s"] else "MISSED"))
         tgt.append("< 1024 MB " + ("ok" if r["peak_rss_mb"] < 1024 else "MISSED"))
         lr = f"{r['modules_loaded']}/{r['modules_requested']}"
-        print(f"{r['name']:>6} {r['cores']:6d} {r['modules']:8d} {r['uevents']:8d} {r['wall_s']['min']:8.2f}s "
+        print(f"{r['name']:>6} {r['engine']:>7} {r['cores']:6d} {r['modules']:8d} {r['uevents']:8d} {r['wall_s']['min']:8.2f}s "
               f"{r['wall_s']['median']:8.2f}s {r['cpu_s']['median']:7.2f}s {r['load_only_s']['median']:8.2f}s "
               f"{r['peak_rss_mb']:8.0f} "
               f"{r['us_per_uevent']:9.1f} {r['makespan_s']:11.3f}s {lr:>17} {r['failures']:7d}  {', '.join(tgt)}")
     for g in growth:
         tgt = "" if g["target"] is None else f"  target <= {g['target']:g} " + ("ok" if g["exponent"] <= g["target"]
                                                                                 else "MISSED")
-        print(f"growth exponent {g['from']} -> {g['to']}: {g['exponent']:.2f}  (log(t_b/t_a) / log(U_b/U_a), "
+        print(f"growth exponent, {g['engine']}, {g['from']} -> {g['to']}: {g['exponent']:.2f}  (log(t_b/t_a) / log(U_b/U_a), "
               f"median wall){tgt}")
     print("(wall: whole `kmodsim run` process; CPU: its user + system time; load only: `kmodsim validate` of the "
           "same scenario;\n makespan: simulated seconds; loaded/requested: modules loaded / modules the uevents ask "
@@ -354,9 +362,9 @@ def run_queue(a, tmp):
                     f"grid:\n  workload: [{wl}]\n  userspace.udev.children_max: [{n}]\nreplications: 1\nseed: 1\n")
         print(f"  N = {n}:", end="", flush=True)
         sp = {k: [] for k in ("sim", "sim_cpu", "proc", "proc_cpu", "rss")}
-        km = {k: [] for k in ("proc", "proc_cpu", "rss", "load", "load_cpu", "load_rss", "sim", "sim_cpu", "child",
-                              "timed")}
-        mk_s = mk_k = loaded = None
+        load = {k: [] for k in ("wall", "cpu", "rss")}
+        kms = {e: {k: [] for k in ("proc", "proc_cpu", "rss", "sim", "sim_cpu", "child", "timed")} for e in a.engines}
+        mk_s, mk_k, loaded = None, {}, {}
         for i in range(a.repeat_queue):
             # A: SimPy
             w, r, c, text = measure([PY, os.path.join(BENCH, "simpy_queue.py"), str(n)], tmp, a.timeout, capture=True)
@@ -367,59 +375,67 @@ def run_queue(a, tmp):
             sp["sim"].append(res["sim_s"])
             sp["sim_cpu"].append(res["sim_cpu_s"])
             mk_s, simpy_version = res["makespan_s"], res.get("simpy_version", "?")
-            # B: kmodsim (the run, its load-only twin, the one-run sweep)
-            out = os.path.join(tmp, f"queue-run-{n}-{i}")
-            w, r, c, _ = measure([a.kmodsim, "run", scen, *sets, "--out", out, "-q", "--timings"], tmp, a.timeout)
-            m = re.search(r"simulate ([0-9.]+) s", open(os.path.join(tmp, ".stderr")).read())
-            km["timed"].append(float(m.group(1)) if m else float("nan"))
-            km["proc"].append(w)
-            km["proc_cpu"].append(c)
-            km["rss"].append(r)
-            s = read_summary(out)
-            mk_k, loaded = s["makespan_s"], s["modules_loaded"]
-            shutil.rmtree(out, ignore_errors=True)
+            # B: kmodsim's load-only twin (the same for every engine)
             w, r, c, _ = measure([a.kmodsim, "validate", scen, *sets], tmp, a.timeout)
-            km["load"].append(w)
-            km["load_cpu"].append(c)
-            km["load_rss"].append(r)
-            km["sim"].append(km["proc"][-1] - w)
-            km["sim_cpu"].append(km["proc_cpu"][-1] - c)
-            sw = os.path.join(tmp, f"queue-sweep-{n}-{i}")
-            measure([a.kmodsim, "sweep", spec, "--out", sw, "-j", "1", "--quiet-progress"], tmp, a.timeout)
-            with open(os.path.join(sw, "runs.csv")) as f:
-                row = next(csv.DictReader(f))
-            if row["status"] != "ok":
-                raise Failed(f"queue N={n}: the sweep's run failed: {row}")
-            km["child"].append(float(row["wall_s"]))
-            shutil.rmtree(sw, ignore_errors=True)
-            print(f" [simpy {sp['proc'][-1]:.2f} s, kmodsim {km['proc'][-1]:.2f} s]", end="", flush=True)
+            load["wall"].append(w)
+            load["cpu"].append(c)
+            load["rss"].append(r)
+            # C: kmodsim, each engine: the run and the one-run sweep
+            for eng in a.engines:
+                km = kms[eng]
+                out = os.path.join(tmp, f"queue-run-{n}-{eng}-{i}")
+                w, r, c, _ = measure([a.kmodsim, "run", scen, *sets, "--out", out, "-q", "--timings", "--engine", eng],
+                                     tmp, a.timeout)
+                m = re.search(r"simulate ([0-9.]+) s", open(os.path.join(tmp, ".stderr")).read())
+                km["timed"].append(float(m.group(1)) if m else float("nan"))
+                km["proc"].append(w)
+                km["proc_cpu"].append(c)
+                km["rss"].append(r)
+                km["sim"].append(w - load["wall"][-1])
+                km["sim_cpu"].append(c - load["cpu"][-1])
+                s = read_summary(out)
+                mk_k[eng], loaded[eng] = s["makespan_s"], s["modules_loaded"]
+                shutil.rmtree(out, ignore_errors=True)
+                sw = os.path.join(tmp, f"queue-sweep-{n}-{eng}-{i}")
+                measure([a.kmodsim, "sweep", spec, "--out", sw, "-j", "1", "--quiet-progress", "--engine", eng], tmp,
+                        a.timeout)
+                with open(os.path.join(sw, "runs.csv")) as f:
+                    row = next(csv.DictReader(f))
+                if row["status"] != "ok":
+                    raise Failed(f"queue N={n}: the sweep's run failed ({eng}): {row}")
+                km["child"].append(float(row["wall_s"]))
+                shutil.rmtree(sw, ignore_errors=True)
+            print(f" [simpy {sp['proc'][-1]:.2f} s, " + ", ".join(f"{e} {kms[e]['proc'][-1]:.2f} s" for e in a.engines)
+                  + "]", end="", flush=True)
         print()
-        rel = abs(mk_k - mk_s) / mk_s
+        med = lambda d: d["median"]  # noqa: E731
         row = {
             "n": n, "cores": 8, "round_trips": 10, "work_us": 100, "lock_us": 10, "simpy_version": simpy_version,
-            "makespan_s": {"simpy": mk_s, "kmodsim": mk_k, "rel_diff": rel},
+            "makespan_s": {"simpy": mk_s, **{e: mk_k[e] for e in a.engines},
+                           "rel_diff": max(abs(mk_k[e] - mk_s) / mk_s for e in a.engines)},
             "modules_loaded": loaded,
             "simpy": {"sim_s": stats(sp["sim"]), "sim_cpu_s": stats(sp["sim_cpu"]), "process_s": stats(sp["proc"]),
                       "process_cpu_s": stats(sp["proc_cpu"]), "peak_rss_mb": max(sp["rss"])},
-            "kmodsim": {"process_s": stats(km["proc"]), "process_cpu_s": stats(km["proc_cpu"]),
-                        "load_only_s": stats(km["load"]), "load_only_cpu_s": stats(km["load_cpu"]),
-                        "sim_s": stats(km["sim"]), "sim_cpu_s": stats(km["sim_cpu"]),
-                        "simulate_s": stats(km["timed"]),
-                        "sweep_child_s": stats(km["child"]),
-                        "peak_rss_mb": max(km["rss"]), "load_only_rss_mb": max(km["load_rss"]),
-                        "sim_s_method": "kmodsim run - kmodsim validate (whole processes, same scenario)"},
+            "load_only": {"wall_s": stats(load["wall"]), "cpu_s": stats(load["cpu"]), "peak_rss_mb": max(load["rss"])},
+            "engines": {},
         }
-        med = lambda d: d["median"]  # noqa: E731
-        sy, ks = row["simpy"], row["kmodsim"]
-        row["ratio_simpy_over_kmodsim"] = {
-            "sim": med(sy["sim_s"]) / med(ks["sim_s"]),
-            "sim_vs_simulate": med(sy["sim_s"]) / med(ks["simulate_s"]),
-            "sim_cpu": med(sy["sim_cpu_s"]) / med(ks["sim_cpu_s"]),
-            "sim_vs_sweep_child": med(sy["sim_s"]) / med(ks["sweep_child_s"]),
-            "process": med(sy["process_s"]) / med(ks["process_s"]),
-            "process_cpu": med(sy["process_cpu_s"]) / med(ks["process_cpu_s"]),
-        }
-        row["ratio_rss_kmodsim_over_simpy"] = ks["peak_rss_mb"] / sy["peak_rss_mb"]
+        sy = row["simpy"]
+        for eng in a.engines:
+            km = kms[eng]
+            ks = {"process_s": stats(km["proc"]), "process_cpu_s": stats(km["proc_cpu"]),
+                  "sim_s": stats(km["sim"]), "sim_cpu_s": stats(km["sim_cpu"]), "simulate_s": stats(km["timed"]),
+                  "sweep_child_s": stats(km["child"]), "peak_rss_mb": max(km["rss"]),
+                  "sim_s_method": "kmodsim run - kmodsim validate (whole processes, same scenario)"}
+            ks["ratio_simpy_over_kmodsim"] = {
+                "sim": med(sy["sim_s"]) / med(ks["sim_s"]),
+                "sim_vs_simulate": med(sy["sim_s"]) / med(ks["simulate_s"]),
+                "sim_cpu": med(sy["sim_cpu_s"]) / med(ks["sim_cpu_s"]),
+                "sim_vs_sweep_child": med(sy["sim_s"]) / med(ks["sweep_child_s"]),
+                "process": med(sy["process_s"]) / med(ks["process_s"]),
+                "process_cpu": med(sy["process_cpu_s"]) / med(ks["process_cpu_s"]),
+            }
+            ks["ratio_rss_kmodsim_over_simpy"] = ks["peak_rss_mb"] / sy["peak_rss_mb"]
+            row["engines"][eng] = ks
         row["simgrid_floor"] = simgrid_floor(a, tmp, n, row)
         rows.append(row)
     return rows
@@ -445,48 +461,54 @@ def simgrid_floor(a, tmp, n, row):
         out[key] = {"sim_s": st, "makespan_s": mk,
                     "rel_diff": abs(mk - row["makespan_s"]["simpy"]) / row["makespan_s"]["simpy"],
                     "simpy_over_floor": row["simpy"]["sim_s"]["median"] / st["median"],
-                    "kmodsim_simulate_over_floor": row["kmodsim"]["simulate_s"]["median"] / st["median"]}
+                    "kmodsim_simulate_over_floor": {e: k["simulate_s"]["median"] / st["median"]
+                                                    for e, k in row["engines"].items()}}
     return out
 
 
 def print_queue(rows):
     for r in rows:
-        n, s, k, q = r["n"], r["simpy"], r["kmodsim"], r["ratio_simpy_over_kmodsim"]
+        n, s, lo = r["n"], r["simpy"], r["load_only"]
         mk = r["makespan_s"]
         ok = "agree" if mk["rel_diff"] <= 1e-6 else "MISMATCH (> 1e-6)"
         print(f"\nN = {n} loaders, 8 cores, 10 x (100 us + 10 us locked); SimPy {r['simpy_version']}")
-        print(f"  makespan   SimPy {mk['simpy']:.9f} s   kmodsim {mk['kmodsim']:.9f} s   relative difference "
-              f"{mk['rel_diff']:.1e}: {ok}; kmodsim loaded {r['modules_loaded']} of {n}")
-        print(f"  {'':36} {'wall min':>9} {'median':>8} {'CPU median':>11}")
+        print(f"  makespan   SimPy {mk['simpy']:.9f} s   " + "   ".join(f"kmodsim {e} {mk[e]:.9f} s" for e in r["engines"])
+              + f"   largest relative difference {mk['rel_diff']:.1e}: {ok}; kmodsim loaded "
+              + ", ".join(f"{v} ({e})" for e, v in r["modules_loaded"].items()) + f" of {n}")
+        print(f"  {'':44} {'wall min':>9} {'median':>8} {'CPU median':>11}")
         lines = [("SimPy sim (around env.run())", s["sim_s"], s["sim_cpu_s"]),
                  ("SimPy process", s["process_s"], s["process_cpu_s"]),
-                 ("kmodsim process (run -q)", k["process_s"], k["process_cpu_s"]),
-                 ("kmodsim load only (validate)", k["load_only_s"], k["load_only_cpu_s"]),
-                 ("kmodsim sim = run - validate *", k["sim_s"], k["sim_cpu_s"]),
-                 ("kmodsim simulate (run --timings)", k["simulate_s"], None),
-                 ("kmodsim sweep child (cross-check)", k["sweep_child_s"], None)]
+                 ("kmodsim load only (validate)", lo["wall_s"], lo["cpu_s"])]
+        for e, k in r["engines"].items():
+            lines += [(f"kmodsim {e}: process (run -q)", k["process_s"], k["process_cpu_s"]),
+                      (f"kmodsim {e}: sim = run - validate *", k["sim_s"], k["sim_cpu_s"]),
+                      (f"kmodsim {e}: simulate (run --timings)", k["simulate_s"], None),
+                      (f"kmodsim {e}: sweep child (cross-check)", k["sweep_child_s"], None)]
         for label, st, cpu in lines:
             c = f"{cpu['median']:10.3f}s" if cpu else f"{'':>11}"
-            print(f"  {label:36} {st['min']:8.3f}s {st['median']:7.3f}s {c}")
-        print(f"  peak RSS   SimPy {s['peak_rss_mb']:.0f} MB   kmodsim run {k['peak_rss_mb']:.0f} MB "
-              f"(validate {k['load_only_rss_mb']:.0f} MB): kmodsim / SimPy {r['ratio_rss_kmodsim_over_simpy']:.1f}x")
-        t_sim = "  target >= 5x " + ("ok" if q["sim"] >= 5 else "MISSED")
-        t_proc = ("  target >= 3x " + ("ok" if q["process"] >= 3 else "MISSED")) if n == 10000 else ""
-        print(f"  SimPy / kmodsim, wall medians: sim {q['sim']:.2f}x{t_sim}; process {q['process']:.2f}x{t_proc}")
-        print(f"  SimPy / kmodsim, CPU medians:  sim {q['sim_cpu']:.2f}x; process {q['process_cpu']:.2f}x; "
-              f"(wall) SimPy sim / kmodsim sweep child {q['sim_vs_sweep_child']:.2f}x; "
-              f"SimPy sim / kmodsim simulate (--timings) {q['sim_vs_simulate']:.2f}x")
+            print(f"  {label:44} {st['min']:8.3f}s {st['median']:7.3f}s {c}")
+        print(f"  peak RSS   SimPy {s['peak_rss_mb']:.0f} MB   " + "   ".join(
+            f"kmodsim {e} {k['peak_rss_mb']:.0f} MB ({k['ratio_rss_kmodsim_over_simpy']:.1f}x)"
+            for e, k in r["engines"].items()) + f"   validate {lo['peak_rss_mb']:.0f} MB")
+        for e, k in r["engines"].items():
+            q = k["ratio_simpy_over_kmodsim"]
+            t_sim = "  target >= 5x " + ("ok" if q["sim"] >= 5 else "MISSED")
+            t_proc = ("  target >= 3x " + ("ok" if q["process"] >= 3 else "MISSED")) if n == 10000 else ""
+            print(f"  SimPy / kmodsim {e}, wall medians: sim {q['sim']:.2f}x{t_sim}; process {q['process']:.2f}x{t_proc}")
+            print(f"  SimPy / kmodsim {e}, CPU medians:  sim {q['sim_cpu']:.2f}x; process {q['process_cpu']:.2f}x; "
+                  f"(wall) SimPy sim / sweep child {q['sim_vs_sweep_child']:.2f}x; "
+                  f"SimPy sim / simulate (--timings) {q['sim_vs_simulate']:.2f}x")
         f = r.get("simgrid_floor")
         if f:
-            for key, label, what in (("actor", "actor per loader", "one SimGrid actor per process (kmodsim's design)"),
+            for key, label, what in (("actor", "actor per loader", "one SimGrid actor per process (--engine actors)"),
                                      ("pool", "pool, --pool", "loaders as data, one actor per core"),
                                      ("coroutines", "coroutines, --coroutines",
-                                      "loaders as coroutines, timed waits as kernel timers")):
+                                      "loaders as coroutines, timed waits as kernel timers (as --engine fibers)")):
                 g = f[key]
                 print(f"  bare SimGrid, {label} (build/simgrid_queue): {g['sim_s']['median']:.3f} s (makespan "
                       f"{'agrees' if g['rel_diff'] <= 1e-6 else 'MISMATCH'}): the floor under {what}\n"
-                      f"    SimPy sim / it {g['simpy_over_floor']:.2f}x (the most that design allows); "
-                      f"kmodsim simulate / it {g['kmodsim_simulate_over_floor']:.2f}")
+                      f"    SimPy sim / it {g['simpy_over_floor']:.2f}x (the most that design allows); kmodsim "
+                      + ", ".join(f"{e} simulate / it {v:.2f}" for e, v in g["kmodsim_simulate_over_floor"].items()))
     if rows:
         print("  * `kmodsim sim` is the whole run minus the whole `kmodsim validate`\n    (same loading and checks), so "
               "it includes the summary and the run folder's files; the sweep child\n    (`kmodsim sweep` wall_s of a "
@@ -501,17 +523,18 @@ def print_table(scale, growth, queue):
     print("\n== summary (medians; ratios > 1: kmodsim faster) ==")
     for r in scale:
         size = f"{r['cores']}/{r['modules']}/{r['uevents']}"
-        print(f"scale {r['name'] if r['name'] != size else '':>5} {size}: {r['wall_s']['median']:.2f} s, "
+        print(f"scale {r['name'] if r['name'] != size else '':>5} {size} {r['engine']}: {r['wall_s']['median']:.2f} s, "
               f"{r['peak_rss_mb']:.0f} MB, loaded {r['modules_loaded']}/{r['modules_requested']}, "
               f"makespan {r['makespan_s']:.3f} s")
     for g in growth:
-        print(f"growth exponent {g['from']} -> {g['to']}: {g['exponent']:.2f}")
+        print(f"growth exponent {g['engine']} {g['from']} -> {g['to']}: {g['exponent']:.2f}")
     for r in queue:
-        q = r["ratio_simpy_over_kmodsim"]
-        print(f"queue N={r['n']}: SimPy/kmodsim sim {q['sim']:.2f}x (CPU {q['sim_cpu']:.2f}x), process "
-              f"{q['process']:.2f}x (CPU {q['process_cpu']:.2f}x); RSS "
-              f"{r['kmodsim']['peak_rss_mb']:.0f} MB vs {r['simpy']['peak_rss_mb']:.0f} MB; makespans differ by "
-              f"{r['makespan_s']['rel_diff']:.1e}")
+        for e, k in r["engines"].items():
+            q = k["ratio_simpy_over_kmodsim"]
+            print(f"queue N={r['n']} {e}: SimPy/kmodsim sim {q['sim']:.2f}x (CPU {q['sim_cpu']:.2f}x), process "
+                  f"{q['process']:.2f}x (CPU {q['process_cpu']:.2f}x); RSS "
+                  f"{k['peak_rss_mb']:.0f} MB vs {r['simpy']['peak_rss_mb']:.0f} MB; makespans differ by at most "
+                  f"{r['makespan_s']['rel_diff']:.1e}")
 
 
 def main():
@@ -521,6 +544,7 @@ def main():
     ap.add_argument("--sizes", default="10k,100k,200k", help="10k,100k,200k or CORES/MODULES/UEVENTS,...")
     ap.add_argument("--repeat", type=int, help="runs of each measurement (default 1 for sizes, 3 for the queue)")
     ap.add_argument("--queue-n", default="1000,10000", help="loader counts of the SimPy-equivalent queue")
+    ap.add_argument("--engines", default="actors,fibers", help="kmodsim engines to measure (--engine), interleaved")
     ap.add_argument("--no-scale", action="store_true")
     ap.add_argument("--no-queue", action="store_true")
     ap.add_argument("--json", help="write every figure to this file")
@@ -544,6 +568,9 @@ def main():
         sys.exit("error: --queue-n takes loader counts, e.g. 1000,10000")
     if any(n < 1 for n in a.queue_n):
         sys.exit("error: --queue-n: counts must be >= 1")
+    a.engines = [e.strip() for e in a.engines.split(",") if e.strip()]
+    if not a.engines or any(e not in ("actors", "fibers") for e in a.engines):
+        sys.exit("error: --engines takes actors, fibers or both (actors,fibers)")
     a.repeat_scale = a.repeat or 1
     a.repeat_queue = a.repeat or 3
     if a.queue_n and subprocess.run([PY, "-c", "import simpy"], stderr=subprocess.DEVNULL).returncode != 0:

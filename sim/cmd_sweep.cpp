@@ -522,6 +522,14 @@ int cmd_sweep(const SweepArgs& a) {
     } else if (!a.resume) {
       throw OutputError(dir.string() + ": already holds runs of this spec; give --resume to finish or extend it");
     }
+    // one engine per sweep: their results are equivalent, not identical (docs/engines.md)
+    for (const auto& [id, j] : done)
+      if (j.contains("summary")) {
+        const std::string e = j["summary"].value("engine", std::string("actors")); // before the engines: actors
+        if (e != a.engine)
+          throw ConfigError(dir.string() + ": its runs were simulated with --engine " + e + " (run " + id +
+                            "); resume with --engine " + e + ", or use another --out: one engine per sweep");
+      }
   } else if (fs::directory_iterator(dir) != fs::directory_iterator()) {
     throw OutputError(dir.string() + ": not empty and not a sweep folder (no " + kJournal + "); refusing to write into it");
   }

@@ -16,7 +16,10 @@
 //   - time_slice: a long preemptible run simulated in one wait (RunQueueCpu::long_run) gives
 //     the same run as one wait per slice (SimOptions::slice_by_slice): the same outcomes and
 //     counts, the makespan, lock and CPU figures to 1e-9 (relative, or absolute below 1 s) (the
-//     clock's rounding differs: one sum instead of one per slice) (time_slice cases of even index).
+//     clock's rounding differs: one sum instead of one per slice) (time_slice cases of even index);
+//   - --engine fibers (cases of odd index but processor_sharing ones): the same invariants, and
+//     determinism every 5th; how many runs come out identical to the actors' run is printed
+//     (not required: the engines' clocks round differently, and ties then fall otherwise).
 // proptest --cases N [--seed S] [--save DIR] BASE.yaml...   (BASE: scenarios whose kernel and
 // calibration the generator keeps; cases cycle over them). A failing case is written to DIR as
 // a scenario YAML that `kmodsim run` replays.
@@ -74,10 +77,11 @@ bool on_cpu(State s) {
 }
 
 /// Runs one case and checks it; returns a digest of the results (for determinism).
-std::string run_case(const Scenario& s, bool slice_by_slice) {
+std::string run_case(const Scenario& s, bool slice_by_slice, sim::EngineKind engine) {
   sim::SimOptions opt;
   opt.engine_args = {"--log=root.thres:critical"};
   opt.slice_by_slice = slice_by_slice;
+  opt.engine = engine;
   sim::Results r;
   try {
     r = sim::simulate(s, opt);
@@ -185,7 +189,8 @@ bool same_run(const std::string& a, const std::string& b) {
 }
 
 /// Runs `run_case` in a child; returns "" on success with the digest in `digest`, else the failure.
-std::string in_child(const Scenario& s, std::string& digest, bool slice_by_slice = false) {
+std::string in_child(const Scenario& s, std::string& digest, bool slice_by_slice = false,
+                     sim::EngineKind engine = sim::EngineKind::actors) {
   int fds[2];
   if (pipe(fds) != 0)
     return "pipe failed";
@@ -199,7 +204,7 @@ std::string in_child(const Scenario& s, std::string& digest, bool slice_by_slice
     std::string msg;
     int code = 0;
     try {
-      msg = run_case(s, slice_by_slice);
+      msg = run_case(s, slice_by_slice, engine);
     } catch (const Failure& f) {
       msg = f.what;
       code = 1;
@@ -252,7 +257,7 @@ int main(int argc, char** argv) {
   std::vector<Scenario> base;
   for (const auto& b : bases)
     base.push_back(load_scenario(b));
-  long failed = 0;
+  long failed = 0, fiber_cases = 0, fiber_same = 0;
   for (long i = 0; i < cases; ++i) {
     const std::uint64_t seed = seed0 + static_cast<std::uint64_t>(i);
     const Scenario s = random_scenario(base[seed % base.size()], seed);
@@ -268,6 +273,21 @@ int main(int argc, char** argv) {
       if (err.empty() && !same_run(d1, d2))
         err = "long runs differ from slice by slice: " + d1.substr(d1.find('|') + 1) + " vs " + d2.substr(d2.find('|') + 1);
     }
+    if (err.empty() && s.machine.scheduler.model != SchedulerModel::processor_sharing && i % 2 == 1) {
+      std::string f1, f2;
+      err = in_child(s, f1, false, sim::EngineKind::fibers);
+      if (err.empty() && i % 5 == 0) {
+        err = in_child(s, f2, false, sim::EngineKind::fibers);
+        if (err.empty() && f1 != f2)
+          err = "fibers: not deterministic: " + f1 + " vs " + f2;
+      }
+      if (!err.empty()) {
+        err = "fibers: " + err;
+      } else {
+        fiber_cases++;
+        fiber_same += f1 == d1;
+      }
+    }
     if (!err.empty()) {
       failed++;
       std::cout << fmt::format("FAIL case seed={} ({} cores, {}, {}, {} modules, {} uevents): {}\n", seed,
@@ -278,7 +298,9 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::cout << fmt::format("{} of {} random scenarios passed (seeds {}..{})\n", cases - failed, cases, seed0,
-                           seed0 + static_cast<std::uint64_t>(cases) - 1);
+  std::cout << fmt::format("{} of {} random scenarios passed (seeds {}..{}); --engine fibers ran {} of them, {} "
+                           "with the same digest as the actors engine\n",
+                           cases - failed, cases, seed0, seed0 + static_cast<std::uint64_t>(cases) - 1, fiber_cases,
+                           fiber_same);
   return failed ? 1 : 0;
 }
