@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """kmodsim engine speed at scale, and against SimPy on the same queue (issue 12; prints figures, not a test).
 
-Two sections, then a compact table; every figure also goes to --json FILE if given.
+Two sections, then a compact table; every figure also goes to --json FILE if given. Every
+kmodsim measurement is made for each engine of --engines (default actors,fibers: `kmodsim run
+--engine`, docs/engines.md), interleaved within each repetition.
 
 1. Scale. Three sizes, cores / modules / uevents:
      10k   64 /  2,000 /  10,000
@@ -55,15 +57,15 @@ Two sections, then a compact table; every figure also goes to --json FILE if giv
      bare SimGrid    scripts/bench/simgrid_queue.cpp (build/simgrid_queue, built with kmodsim): the
                      same queue written directly on SimGrid's s4u API with kmodsim's engine
                      settings and nothing else, in three designs (the time of the engine's run):
-                     actor per loader: kmodsim's design (modprobe is an actor); the floor under
+                     actor per loader: --engine actors' design (modprobe is an actor); the floor under
                        any simulator that gives each process its own SimGrid actor, so SimPy /
                        this is the most that design allows;
                      pool (--pool): loaders as plain data, one actor per core that goes straight
                        on with the next queued loader; the floor of giving that design up while
                        SimGrid still advances time
                      coroutines (--coroutines): loaders as C++20 coroutines resumed by one actor,
-                       each timed wait a SimGrid kernel timer; the floor of modprobe and udevd
-                       written as coroutines
+                       each timed wait a SimGrid kernel timer; the floor of that design, near
+                       --engine fibers' (stackful fibers instead of coroutines, the same timers)
                      (their makespans must agree too)
      kmodsim sweep child  a cross-check of "sim": the wall_s that `kmodsim sweep` records for
                      a one-run sweep of the same scenario (a forked child of the process that
@@ -78,7 +80,7 @@ SimPy's at N = 1,000 and 10,000, whole process >= 3x at N = 10,000.
 
 Usage: bench_scale.py [KMODSIM] [--quick] [--sizes 10k,100k,200k | C/M/U,...] [--repeat N]
                       [--queue-n 1000,10000] [--no-scale] [--no-queue] [--json FILE] [--keep DIR]
-                      [--uevents-tsv | --tsv]
+                      [--uevents-tsv | --tsv] [--engines actors,fibers]
   KMODSIM     the binary (default build/kmodsim)
   --tsv       the scale and queue workloads keep their modules and uevents in TSV files (workload
               keys modules_tsv and uevents_tsv, the fast path for big workloads; the same runs)
@@ -89,11 +91,12 @@ Usage: bench_scale.py [KMODSIM] [--quick] [--sizes 10k,100k,200k | C/M/U,...] [-
   --repeat N  runs of each measurement (default: 1 for the scale sizes, 3 for the queue)
   --queue-n   loader counts of the queue section
   --no-scale, --no-queue   skip a section
+  --engines   the kmodsim engines to measure (actors, fibers or both; default both)
   --json FILE every figure (each run's times, min, median, RSS, makespans, ratios) as JSON
   --keep DIR  write the generated inputs there (an empty or new folder) and keep them
   --timeout S a run that takes longer fails the benchmark (default 900 s)
 `make bench` runs it twice after scripts/bench.sh and scripts/bench_sweep.py: with --tsv (both
-sections), then with YAML workloads (--no-queue); about three minutes on 2 cores. The queue section needs SimPy: as root,
+sections), then with YAML workloads (--no-queue); about five minutes on 2 cores. The queue section needs SimPy: as root,
 apt-get install -y python3-simpy3. The times are wall times: run it on an idle machine (the
 1-minute load average is printed at the start and the end).
 """
