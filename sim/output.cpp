@@ -136,7 +136,9 @@ nlohmann::ordered_json make_summary(const Scenario& s, const Results& r, const s
   j["config_sha256"] = config_sha256;
   j["kmodsim_version"] = KMODSIM_VERSION;
   j["simgrid_version"] = fmt::format("{}.{}.{}", SIMGRID_VERSION_MAJOR, SIMGRID_VERSION_MINOR, SIMGRID_VERSION_PATCH);
-  if (!r.engine.empty())
+  // only when not the default: a default run's summary.json stays byte-identical to those from
+  // before the engines (issue 12); absent means actors
+  if (!r.engine.empty() && r.engine != "actors")
     j["engine"] = r.engine;
   return j;
 }
