@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iomanip>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -69,9 +70,35 @@ const char* file_kind(mode_t m) {
   return "not a regular file";
 }
 
+namespace {
+/// ConfigFileCache's texts, by the file's identity (device and inode: any spelling of a path
+/// to it); null while no cache exists. Only texts: a parsed tree would have to be copied for
+/// each use (merges write into it), and YAML::Clone drops the line and column of every node.
+std::map<std::pair<dev_t, ino_t>, std::string>* g_file_cache = nullptr;
+int g_file_cache_users = 0;
+} // namespace
+
+std::string read_regular_uncached(const std::string& file, std::string& err, struct stat& st);
+
 /// Reads a whole regular file; returns "" and sets `err` on failure. Never blocks on a FIFO.
+/// While a ConfigFileCache exists, a file read once is not read again.
 std::string read_regular(const std::string& file, std::string& err) {
   struct stat st {};
+  if (g_file_cache == nullptr)
+    return read_regular_uncached(file, err, st);
+  if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    auto it = g_file_cache->find({st.st_dev, st.st_ino});
+    if (it != g_file_cache->end())
+      return it->second;
+  }
+  std::string text = read_regular_uncached(file, err, st);
+  if (err.empty()) // keyed by what was opened (its fstat)
+    g_file_cache->emplace(std::make_pair(st.st_dev, st.st_ino), text);
+  return text;
+}
+
+/// `st`: the opened file's fstat, when it was opened.
+std::string read_regular_uncached(const std::string& file, std::string& err, struct stat& st) {
   if (::stat(file.c_str(), &st) != 0) {
     err = errno == ENOENT ? "no such file" : std::strerror(errno);
     return {};
@@ -525,6 +552,23 @@ void check_schema(const Reader& r) {
                                     std::to_string(kSchemaVersion) + ")");
 }
 
+void file_cache_hold() {
+  if (g_file_cache_users++ == 0)
+    g_file_cache = new std::map<std::pair<dev_t, ino_t>, std::string>();
+}
+
+void file_cache_release() {
+  if (--g_file_cache_users == 0) {
+    delete g_file_cache;
+    g_file_cache = nullptr;
+  }
+}
+
 } // namespace kmodsim::detail
 
 bool kmodsim::is_clean_text(const std::string& s) { return detail::clean_utf8(s); }
+
+namespace kmodsim {
+ConfigFileCache::ConfigFileCache() { detail::file_cache_hold(); }
+ConfigFileCache::~ConfigFileCache() { detail::file_cache_release(); }
+} // namespace kmodsim

@@ -38,6 +38,9 @@ YAML::Node load_yaml_file(const std::string& file, const std::string& referrer, 
 /// The whole text of a regular config file (the checks of load_yaml_file); "" and `err` set on
 /// failure.
 std::string read_config_text(const std::string& file, std::string& err);
+/// ConfigFileCache's lifetime (nested holds share one cache).
+void file_cache_hold();
+void file_cache_release();
 /// Valid UTF-8 (no overlong forms, no surrogates) without ASCII control characters.
 bool clean_utf8(const std::string& s);
 /// Parses YAML text from `where` (a file or a --set), rejecting duplicate keys.

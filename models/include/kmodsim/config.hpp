@@ -327,6 +327,18 @@ std::shared_ptr<const PreparedScenario> prepare_scenario(const std::string& path
                                                          const std::vector<Override>& overrides = {});
 /// `seed`, when given, replaces the file's seed before anything is drawn from it.
 Scenario build_scenario(const PreparedScenario& p, std::optional<std::uint64_t> seed = std::nullopt);
+/// While one exists (in this process), every config file (scenario, machine, kernel, workload,
+/// calibration YAML and the workloads' TSV files) is read from disk once and its text kept:
+/// `kmodsim sweep` checks every point first and prepares each again when it runs it, and both
+/// must see the files as they were first read (an edit during the sweep changes nothing).
+class ConfigFileCache {
+public:
+  ConfigFileCache();
+  ~ConfigFileCache();
+  ConfigFileCache(const ConfigFileCache&) = delete;
+  ConfigFileCache& operator=(const ConfigFileCache&) = delete;
+};
+
 /// Parses "a.b.c=value"; throws ConfigError.
 Override parse_override(const std::string& text);
 
