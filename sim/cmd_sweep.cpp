@@ -264,6 +264,22 @@ bool seed_in_resolution(const Scenario& sc) {
 }
 
 /// Merges the journals of shard folders into `dir`: same spec, no duplicate and no missing run.
+/// Some failed runs are results (a what-if that deadlocks); a sweep folder none of whose runs
+/// succeeded is an error (SweepFailed, exit 1), its tables written all the same.
+void some_run_ok(const std::map<std::string, json>& done, const fs::path& dir) {
+  const json* first_failed = nullptr;
+  for (const auto& [id, j] : done) {
+    if (j.value("status", "") == "ok")
+      return;
+    if (!first_failed)
+      first_failed = &j;
+  }
+  if (first_failed)
+    throw SweepFailed(fmt::format("every run of this sweep failed ({} runs; the first, {}: {}); see {}", done.size(),
+                                  first_failed->value("id", "?"), first_failed->value("error", std::string("no result")),
+                                  (dir / "runs.csv").string()));
+}
+
 int collect(const SweepArgs& a, const SweepSpec& s, const std::vector<SweepPoint>& pts,
             const std::vector<SweepRun>& runs, const std::string& key, const fs::path& dir) {
   std::map<std::string, json> done;
@@ -302,6 +318,7 @@ int collect(const SweepArgs& a, const SweepSpec& s, const std::vector<SweepPoint
   write_tables(dir, s, pts, runs, done);
   std::cout << fmt::format("sweep {}: collected {} runs from {} folders -> {}/\n", s.name, runs.size(),
                            a.collect.size(), dir.string());
+  some_run_ok(done, dir);
   return 0;
 }
 
@@ -519,6 +536,8 @@ int cmd_sweep(const SweepArgs& a) {
   const std::string part = a.shard_n > 1 ? fmt::format(" in shard {}/{}", a.shard_i, a.shard_n) : std::string();
   std::cout << fmt::format("sweep {}: {} runs{} ({} points x {} replications), {} run now, {} reused, {} failed -> {}/\n",
                            s.name, total, part, pts.size(), s.replications, todo.size(), skip, failures, dir.string());
+  if (a.shard_n == 1) // a shard's folder is only a part: the collected sweep is judged
+    some_run_ok(done, dir);
   return 0;
 }
 

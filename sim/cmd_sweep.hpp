@@ -1,6 +1,7 @@
 // kmodsim sweep (sim/cmd_sweep.cpp).
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,13 @@ struct SweepArgs {
 
 };
 
-/// Throws ConfigError (bad spec or point: exit 2), OutputError (exit 1).
+/// Every run of a sweep folder failed (exit 1): its tables are written all the same.
+class SweepFailed : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Throws ConfigError (bad spec or point: exit 2), OutputError (exit 1), SweepFailed (exit 1).
 int cmd_sweep(const SweepArgs& a);
 
 } // namespace kmodsim

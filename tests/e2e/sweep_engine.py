@@ -3,7 +3,8 @@
 column, from summary.json, only for fibers); a fibers sweep of the hand-computed scenarios gives the
 hand-computed makespans; a folder of one engine's runs refuses --resume with the other (exit 2,
 one line), and the same engine resumes it; processor_sharing under fibers is a failed run with
-its reason, the sweep going on.
+its reason, the sweep going on; a sweep none of whose runs succeeded exits 1 (locally and
+through GNU parallel's shards), its tables written.
 
 sweep_engine.py KMODSIM E2E_DIR
 """
@@ -90,6 +91,27 @@ seed: 1
         if st.get("run_to_block", ("",))[0] != "ok" or st.get("processor_sharing", ("",))[0] != "failed" or \
                 "cannot share the CPUs" not in st["processor_sharing"][1]:
             fails.append(f"processor_sharing under fibers: {st}")
+        # every run failed: exit 1, one line naming the first failure; the tables are written all
+        # the same (a sweep of only failures exited 0 before); through GNU parallel's shards too
+        spec4 = os.path.join(tmp, "ps-only.yaml")
+        with open(spec4, "w") as f:
+            f.write(f"""schema_version: 1
+name: engines-ps-only
+scenario: {E2E}/configs/base.yaml
+grid:
+  machine.scheduler.model: [processor_sharing]
+replications: 3
+seed: 1
+""")
+        for extra in ([], ["--executor", "parallel", "--shards", "2"]):
+            out4 = os.path.join(tmp, "o4" + "".join(extra))
+            p = sweep(spec4, out4, "--engine", "fibers", *extra)
+            err = p.stderr.strip()
+            if p.returncode != 1 or "every run of this sweep failed (3 runs; the first, p0000-r000: --engine fibers " \
+                    "cannot share the CPUs" not in err or err.count("\n"):
+                fails.append(f"all runs failed {extra}: exit {p.returncode}, expected 1 and one line: {err!r}")
+            elif len(list(csv.DictReader(open(os.path.join(out4, "runs.csv"))))) != 3:
+                fails.append(f"all runs failed {extra}: runs.csv does not list the 3 failed runs")
     for f in fails:
         print("FAIL:", f)
     print("ok" if not fails else f"{len(fails)} failures")
