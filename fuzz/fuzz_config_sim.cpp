@@ -194,8 +194,8 @@ bool too_big(const Scenario& s) {
     sim::SimOptions opt; // max_sim_time_s: the default, as `kmodsim run`
     opt.engine_args = kEngineArgs;
     // both engines, chosen by the input itself so that a finding replays alike: an odd seed runs
-    // on fibers (sim/runtime_fibers.cpp), unless its CPU model needs actors
-    if ((s.seed & 1) != 0 && sim::engine_supports(sim::EngineKind::fibers, s).empty())
+    // on fibers (sim/runtime_fibers.cpp)
+    if ((s.seed & 1) != 0)
       opt.engine = sim::EngineKind::fibers;
     (void)sim::simulate(s, opt);
   } catch (const sim::SimulationError& e) {

@@ -274,10 +274,17 @@ void some_run_ok(const std::map<std::string, json>& done, const fs::path& dir) {
     if (!first_failed)
       first_failed = &j;
   }
-  if (first_failed)
-    throw SweepFailed(fmt::format("every run of this sweep failed ({} runs; the first, {}: {}); see {}", done.size(),
-                                  first_failed->value("id", "?"), first_failed->value("error", std::string("no result")),
-                                  (dir / "runs.csv").string()));
+  if (!first_failed)
+    return;
+  std::string why; // on one line: a deadlock report lists its waiters on lines of their own
+  for (const char ch : first_failed->value("error", std::string("no result"))) {
+    if (ch == '\n')
+      why += "; ";
+    else if (ch != ' ' || (!why.empty() && why.back() != ' '))
+      why += ch;
+  }
+  throw SweepFailed(fmt::format("every run of this sweep failed ({} runs; the first, {}: {}); see {}", done.size(),
+                                first_failed->value("id", "?"), why, (dir / "runs.csv").string()));
 }
 
 int collect(const SweepArgs& a, const SweepSpec& s, const std::vector<SweepPoint>& pts,

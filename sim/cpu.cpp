@@ -23,10 +23,13 @@ void CpuModel::model_bug(const std::string& what) {
 }
 
 std::unique_ptr<CpuModel> CpuModel::create(const Machine& m, bool kernel_preemptible, simgrid::s4u::Host* host,
-                                           Runtime& rt, Recorder& rec, double max_sim_time_s, bool slice_by_slice) {
+                                           Runtime& rt, Recorder& rec, double max_sim_time_s, bool slice_by_slice,
+                                           bool own_fluid) {
   const double speed = m.speed * 1e6; // 1 flop = 1 us of work at the reference speed
   switch (m.scheduler.model) {
   case SchedulerModel::processor_sharing:
+    if (own_fluid)
+      return std::make_unique<FluidCpu>(host, rt, rec, speed, m.cores);
     return std::make_unique<ProcessorSharingCpu>(host, rt, rec, speed, max_sim_time_s);
   case SchedulerModel::time_slice:
     return std::make_unique<RunQueueCpu>(host, rt, rec, speed, m.cores, m.scheduler.effective_slice_ms(m.cores) * 1e3, kernel_preemptible,
@@ -67,6 +70,81 @@ void ProcessorSharingCpu::spin_end(Task& t) {
   busy_s_ += (spin_flops_ - e->get_remaining()) / speed_;
   spin_s_ += (spin_flops_ - e->get_remaining()) / speed_;
   e->cancel();
+}
+
+// --- processor sharing, exact, on the runtime (FluidCpu) --------------------------------------------
+
+double FluidCpu::rate() const {
+  const double n = static_cast<double>(chunks_.size() + spinners_);
+  return n <= cores_ ? speed_ : speed_ * cores_ / n;
+}
+
+void FluidCpu::advance() {
+  const double t = now();
+  if (!chunks_.empty() || spinners_ > 0)
+    v_ += (t - last_) * rate();
+  last_ = t;
+}
+
+void FluidCpu::reschedule() {
+  if (timer_ != nullptr) {
+    rt_.timer_remove(timer_);
+    timer_ = nullptr;
+  }
+  if (chunks_.empty())
+    return; // nobody to end (spinners end by spin_end)
+  const double date = now() + std::max(0.0, chunks_.top().v_end - v_) / rate();
+  timer_ = rt_.timer_set(date, [this] {
+    timer_ = nullptr;
+    complete();
+  });
+}
+
+void FluidCpu::complete() {
+  advance();
+  // Done: the chunks whose end V has reached, to rounding (the timer fired at the computed
+  // instant, so V lands within a few ulps of the end)
+  while (!chunks_.empty() && chunks_.top().v_end - v_ <= 1e-12 * std::max(1.0, chunks_.top().v_end)) {
+    const Chunk c = chunks_.top();
+    chunks_.pop();
+    v_ = std::max(v_, c.v_end);
+    c.task->cpu_grant().release();
+  }
+  reschedule();
+}
+
+void FluidCpu::run(Task& t, double us, Mode mode) {
+  if (us <= kEps)
+    return;
+  record(t, running_state(t, mode));
+  const double t0 = now();
+  advance();
+  chunks_.push({v_ + us, seq_++, &t});
+  reschedule();
+  t.cpu_grant().acquire(); // complete() releases it when V reaches the chunk's end
+  const double dedicated = us / speed_;
+  busy_s_ += dedicated;
+  if (t.holds_lock) // the share of a core the holder did not get while holding the lock
+    holder_preempted_s_ += std::max(0.0, (now() - t0) - dedicated);
+}
+
+void FluidCpu::spin_begin(Task& t, std::uint16_t lock) {
+  record(t, State::lock_spin, lock);
+  if (spin_from_.size() <= t.id)
+    spin_from_.resize(t.id + 1);
+  advance();
+  spin_from_[t.id] = v_; // a spinner has no chunk: it only takes its share until spin_end
+  spinners_++;
+  reschedule();
+}
+
+void FluidCpu::spin_end(Task& t) {
+  advance();
+  spinners_--;
+  const double burnt = (v_ - spin_from_[t.id]) / speed_;
+  busy_s_ += burnt;
+  spin_s_ += burnt;
+  reschedule();
 }
 
 // --- run queue (time_slice, run_to_block) ----------------------------------------------------------

@@ -1,6 +1,8 @@
 // CPU scheduler models, chosen by name (machine.scheduler.model):
-//  - processor_sharing: SimGrid's fluid max-min sharing; every runnable task gets an equal
-//    share of the C cores, at most one core each.
+//  - processor_sharing: fluid sharing; every runnable task gets an equal share of the C cores,
+//    at most one core each. With actors, SimGrid's max-min sharing of one Exec per running
+//    task (ProcessorSharingCpu); with fibers, the same shares computed exactly on the runtime
+//    (FluidCpu), as the disk does.
 //  - time_slice: a FIFO run queue over C cores with round-robin slices. User code leaves its
 //    core when its slice ends; kernel code (voluntary preemption) only at the steps'
 //    preemption points once its slice has ended; any task leaves when it blocks. A slice end
@@ -18,6 +20,7 @@
 
 #include <deque>
 #include <memory>
+#include <queue>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -59,9 +62,11 @@ public:
   /// Creates the model named by the machine config.
   /// Creates the model named by the machine config; `kernel_preemptible`: kernel code may lose
   /// its CPU at the end of a slice (CONFIG_PREEMPT), not only at preemption points.
+  /// `own_fluid`: processor_sharing on FluidCpu (the fibers engine: no actor can Exec), not
+  /// SimGrid's sharing of Execs.
   static std::unique_ptr<CpuModel> create(const Machine& m, bool kernel_preemptible, simgrid::s4u::Host* host,
                                           Runtime& rt, Recorder& rec, double max_sim_time_s,
-                                          bool slice_by_slice = false);
+                                          bool slice_by_slice = false, bool own_fluid = false);
   Runtime& runtime() { return rt_; }
 
 protected:
@@ -102,6 +107,44 @@ public:
 private:
   std::vector<simgrid::s4u::ExecPtr> spins_; // indexed by task id
   double spin_flops_;
+};
+
+/// processor_sharing without SimGrid's Execs (the fibers engine): n tasks with work (running or
+/// spinning) each progress at min(1, C / n) cores. Virtual work V grows at that rate, so a
+/// chunk of w us that starts at V0 ends when V reaches V0 + w, whatever comes and goes meanwhile;
+/// the chunks in progress sit in a heap by that end, and one runtime timer is set at the first.
+/// A spinner has no chunk: it counts among the n until spin_end, which counts the work it burnt.
+class FluidCpu : public CpuModel {
+public:
+  FluidCpu(simgrid::s4u::Host* host, Runtime& rt, Recorder& rec, double speed, int cores)
+      : CpuModel(host, rt, rec, speed), cores_(cores) {
+    fluid_ = true;
+  }
+  void wake(Task& t) override { t.on_cpu = true; }
+  void block(Task& t) override { t.on_cpu = false; }
+  void run(Task& t, double us, Mode mode) override;
+  void preempt_point(Task&) override {}
+  void spin_begin(Task& t, std::uint16_t lock) override;
+  void spin_end(Task& t) override;
+
+private:
+  struct Chunk {
+    double v_end;       ///< us of work per task at which it ends
+    std::uint64_t seq;  ///< arrival order: equal ends complete first come, first served
+    Task* task;
+    bool operator>(const Chunk& o) const { return v_end != o.v_end ? v_end > o.v_end : seq > o.seq; }
+  };
+  double rate() const; ///< us of work per second for each task with work
+  void advance();      ///< brings V to now
+  void reschedule();   ///< the timer at the first end, after a change of the chunks
+  void complete();     ///< the timer: the chunks that ended go on
+  int cores_;
+  double v_ = 0, last_ = 0;
+  std::uint64_t seq_ = 0;
+  std::size_t spinners_ = 0; ///< tasks spinning on a lock: they take a share, with no end
+  std::priority_queue<Chunk, std::vector<Chunk>, std::greater<Chunk>> chunks_;
+  std::vector<double> spin_from_; ///< per task id: V when its spin began
+  TimerHandle* timer_ = nullptr;
 };
 
 class RunQueueCpu : public CpuModel {

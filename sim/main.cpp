@@ -100,8 +100,6 @@ int cmd_run(const std::string& scenario, const std::vector<std::string>& sets, c
     overrides.push_back({"seed", seed});
   Scenario s = load_scenario(scenario, overrides);
   opt.engine = engine;
-  if (const std::string why = sim::engine_supports(engine, s); !why.empty())
-    throw CLI::ValidationError("--engine", why);
   const std::string config = to_yaml(s);
   const std::string sha = sim::sha256_hex(config);
   if (out_dir.empty())
@@ -315,7 +313,7 @@ int cmd_import(const ImportArgs& a) {
 
 constexpr const char* kEngineHelp =
     "actors: every process a SimGrid actor (default); fibers: every process a fiber run from SimGrid's timers, "
-    "several times faster on big workloads, the same models (not processor_sharing; docs/engines.md)";
+    "several times faster on big workloads, the same models (docs/engines.md)";
 
 sim::EngineKind engine_kind(const std::string& name) {
   return name == "fibers" ? sim::EngineKind::fibers : sim::EngineKind::actors;

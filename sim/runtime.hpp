@@ -8,8 +8,8 @@
 //    by (date, arrival), and SimGrid's engine keeps the clock: one SimGrid kernel timer at the
 //    next date, whose callback runs every fiber due then. Same models, same program; the order
 //    of things at one instant can differ from the actors' (SimGrid runs actors in rounds), so a
-//    run with ties can differ too (docs/engines.md). processor_sharing (SimGrid's fluid CPU
-//    sharing) needs actors.
+//    run with ties can differ too (docs/engines.md). processor_sharing, which shares the CPUs
+//    among SimGrid Execs under actors, is FluidCpu's exact sharing under fibers (sim/cpu.hpp).
 // Both run the processes one at a time, switching only inside these calls, so the models'
 // shared state needs no locking.
 #pragma once

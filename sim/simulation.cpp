@@ -182,7 +182,7 @@ void Sim::run() {
   rt_ = Runtime::create(opt_.engine, host_);
   BootProgram prog(sc_, *this, rec(), opt_.max_sim_time_s, opt_.max_steps);
   cpu_ = CpuModel::create(sc_.machine, sc_.kernel.preemption == Preemption::full, host_, *rt_, rec(),
-                          opt_.max_sim_time_s, opt_.slice_by_slice);
+                          opt_.max_sim_time_s, opt_.slice_by_slice, opt_.engine == EngineKind::fibers);
   locks_.push_back(std::make_unique<KMutex>(*cpu_, rec(), sc_.kernel.mutex));
   for (const auto& l : sc_.kernel.locks) // at most 64 (config): the ids fit Interval::lock
     locks_.push_back(
@@ -275,18 +275,9 @@ double tally(Results& r, const BootProgram& prog) {
   return chain;
 }
 
-std::string engine_supports(EngineKind engine, const Scenario& s) {
-  if (engine == EngineKind::fibers && s.machine.scheduler.model == SchedulerModel::processor_sharing)
-    return "--engine fibers cannot share the CPUs as machine.scheduler.model processor_sharing does "
-           "(SimGrid's fluid sharing of actors): use --engine actors, or time_slice or run_to_block";
-  return "";
-}
-
 Results simulate(const Scenario& s, const SimOptions& opt) {
   if (!(opt.max_sim_time_s > 0) || !std::isfinite(opt.max_sim_time_s))
     throw SimulationError("the simulated-time guard must be a positive number of seconds");
-  if (const std::string why = engine_supports(opt.engine, s); !why.empty())
-    throw SimulationError(why);
   Results r;
   r.engine = engine_name(opt.engine);
   r.rec = Recorder(s.outputs.timeline || s.outputs.trace);

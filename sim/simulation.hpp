@@ -88,9 +88,6 @@ struct SimOptions {
 /// the uncontended time it needed) for the lower bound.
 double tally(Results& r, const BootProgram& prog);
 
-/// "" when `engine` can simulate `s`, else why not (fibers: not processor_sharing).
-std::string engine_supports(EngineKind engine, const Scenario& s);
-
 /// Runs the scenario. Throws SimulationError when it cannot finish (deadlock, runaway, model bug).
 Results simulate(const Scenario& s, const SimOptions& opt = {});
 

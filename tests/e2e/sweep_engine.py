@@ -2,8 +2,8 @@
 """kmodsim sweep --engine: each run is simulated by the engine asked for (runs.csv's `engine`
 column, from summary.json, only for fibers); a fibers sweep of the hand-computed scenarios gives the
 hand-computed makespans; a folder of one engine's runs refuses --resume with the other (exit 2,
-one line), and the same engine resumes it; processor_sharing under fibers is a failed run with
-its reason, the sweep going on; a sweep none of whose runs succeeded exits 1 (locally and
+one line), and the same engine resumes it; processor_sharing runs on fibers (the hand-computed
+lhp_processor_sharing figures); a sweep none of whose runs succeeded exits 1 (locally and
 through GNU parallel's shards), its tables written.
 
 sweep_engine.py KMODSIM E2E_DIR
@@ -73,33 +73,33 @@ seed: 1
         if [r["makespan_s"] for r in rows2] != [r["makespan_s"] for r in rows] or any(
                 r.get("engine", "") != "" for r in rows2):  # no engine column: the default
             fails.append(f"actors sweep: exit {p.returncode}, rows {[(r['makespan_s'], r['engine']) for r in rows2]}")
-        # processor_sharing cannot run on fibers: a failed run naming why; the sweep goes on
+        # processor_sharing on fibers (FluidCpu): the hand-computed lhp_processor_sharing figures
         spec3 = os.path.join(tmp, "ps.yaml")
         with open(spec3, "w") as f:
             f.write(f"""schema_version: 1
 name: engines-ps
-scenario: {E2E}/configs/base.yaml
+scenario: {E2E}/configs/lhp.yaml
 grid:
-  machine.scheduler.model: [run_to_block, processor_sharing]
+  machine.scheduler.model: [processor_sharing]
 replications: 1
 seed: 1
 """)
         out3 = os.path.join(tmp, "o3")
         p = sweep(spec3, out3, "--engine", "fibers")
-        rows3 = list(csv.DictReader(open(os.path.join(out3, "runs.csv"))))
-        st = {r["axis.machine.scheduler.model"]: (r["status"], r["error"]) for r in rows3}
-        if st.get("run_to_block", ("",))[0] != "ok" or st.get("processor_sharing", ("",))[0] != "failed" or \
-                "cannot share the CPUs" not in st["processor_sharing"][1]:
-            fails.append(f"processor_sharing under fibers: {st}")
-        # every run failed: exit 1, one line naming the first failure; the tables are written all
-        # the same (a sweep of only failures exited 0 before); through GNU parallel's shards too
-        spec4 = os.path.join(tmp, "ps-only.yaml")
+        rows3 = list(csv.DictReader(open(os.path.join(out3, "runs.csv")))) if p.returncode == 0 else []
+        if len(rows3) != 1 or rows3[0]["status"] != "ok" or abs(float(rows3[0]["makespan_s"]) - 0.005) > 1e-9 or \
+                abs(float(rows3[0]["lock.holder_preempted_s"]) - 0.001) > 1e-9:
+            fails.append(f"processor_sharing on fibers: exit {p.returncode} {p.stderr.strip()} {rows3}")
+        # every run failed (deadlock.yaml deadlocks without a use_module timeout): exit 1, one line
+        # naming the first failure; the tables are written all the same (a sweep of only failures
+        # exited 0 before); through GNU parallel's shards too
+        spec4 = os.path.join(tmp, "dead.yaml")
         with open(spec4, "w") as f:
             f.write(f"""schema_version: 1
-name: engines-ps-only
-scenario: {E2E}/configs/base.yaml
+name: engines-deadlock
+scenario: {E2E}/configs/deadlock.yaml
 grid:
-  machine.scheduler.model: [processor_sharing]
+  kernel.use_module_timeout_s: [0]
 replications: 3
 seed: 1
 """)
@@ -107,8 +107,8 @@ seed: 1
             out4 = os.path.join(tmp, "o4" + "".join(extra))
             p = sweep(spec4, out4, "--engine", "fibers", *extra)
             err = p.stderr.strip()
-            if p.returncode != 1 or "every run of this sweep failed (3 runs; the first, p0000-r000: --engine fibers " \
-                    "cannot share the CPUs" not in err or err.count("\n"):
+            if p.returncode != 1 or "every run of this sweep failed (3 runs; the first, p0000-r000: " not in err or \
+                    "deadlock" not in err or err.count("\n"):
                 fails.append(f"all runs failed {extra}: exit {p.returncode}, expected 1 and one line: {err!r}")
             elif len(list(csv.DictReader(open(os.path.join(out4, "runs.csv"))))) != 3:
                 fails.append(f"all runs failed {extra}: runs.csv does not list the 3 failed runs")
