@@ -6,10 +6,11 @@
 //
 // Order of events: the runtime's queue holds timed wake-ups and timer callbacks by (date,
 // arrival order). When SimGrid's clock reaches the earliest date (one kernel timer armed at
-// it), the runtime takes every event due, in that order (a callback runs; a wake-up makes its
-// fiber ready), then runs the ready fibers first come, first served, each until it blocks;
-// what that makes due at the same instant (a zero wait, a release) is taken in the same way
-// before the clock moves on. As an actor does at every simcall, a fiber yields at every
+// it), the runtime takes every event due: the callbacks first, then the wake-ups (each in
+// arrival order), as SimGrid runs its timers before it wakes the actors whose waits ended;
+// then it runs the ready fibers first come, first served, each until it blocks; what that
+// makes due at the same instant (a zero wait, a release) is taken in the same way before the
+// clock moves on. As an actor does at every simcall, a fiber yields at every
 // semaphore operation and every spawn: it goes to the back of the ready queue, behind whoever
 // its call woke or started. That is the order SimGrid runs actors in (the woken actor runs
 // before the one that released it), which the hand-computed e2e tests pin down; a timer's
@@ -209,6 +210,7 @@ private:
   std::vector<Fiber*> spare_; // ended; reused by spawn
   std::deque<Fiber*> ready_;
   std::priority_queue<Event, std::vector<Event>, Later> heap_;
+  std::vector<Event> due_; ///< fire(): the events of one date
   std::deque<TimerRec> timers_;
   std::vector<TimerRec*> spare_timers_;
   std::uint64_t seq_ = 0;
@@ -336,11 +338,19 @@ void FiberRuntime::dispatch(const Event& e) {
 void FiberRuntime::fire(double date) {
   const double now = std::max(date, Runtime::now()); // SimGrid's clock is within an ulp of the date
   do {
+    // SimGrid's order at one date: the timers' callbacks first, then the actors whose timed
+    // waits ended (its engine runs Timer::execute_all before it wakes them)
+    due_.clear();
     while (!heap_.empty() && heap_.top().date <= now) {
-      const Event e = heap_.top();
+      due_.push_back(heap_.top());
       heap_.pop();
-      dispatch(e);
     }
+    for (const Event& e : due_)
+      if (e.timer != nullptr)
+        dispatch(e);
+    for (const Event& e : due_)
+      if (e.timer == nullptr)
+        dispatch(e);
     while (!ready_.empty() && !stopped_) {
       Fiber* f = ready_.front();
       ready_.pop_front();
