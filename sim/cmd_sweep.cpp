@@ -279,7 +279,7 @@ void some_run_ok(const std::map<std::string, json>& done, const fs::path& dir) {
   std::string why; // on one line: a deadlock report lists its waiters on lines of their own
   for (const char ch : first_failed->value("error", std::string("no result"))) {
     if (ch == '\n')
-      why += "; ";
+      why += !why.empty() && why.back() == ':' ? " " : "; ";
     else if (ch != ' ' || (!why.empty() && why.back() != ' '))
       why += ch;
   }

@@ -106,7 +106,8 @@ seed: 1
         for extra in ([], ["--executor", "parallel", "--shards", "2"]):
             out4 = os.path.join(tmp, "o4" + "".join(extra))
             p = sweep(spec4, out4, "--engine", "fibers", *extra)
-            err = p.stderr.strip()
+            # a sanitized build's fibers print one ASan notice per process (docs/engines.md)
+            err = "".join(l for l in p.stderr.splitlines(True) if "ASan doesn't fully support" not in l).strip()
             if p.returncode != 1 or "every run of this sweep failed (3 runs; the first, p0000-r000: " not in err or \
                     "deadlock" not in err or err.count("\n"):
                 fails.append(f"all runs failed {extra}: exit {p.returncode}, expected 1 and one line: {err!r}")

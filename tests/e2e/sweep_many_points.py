@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """kmodsim sweep with many points: memory stays flat, and every point runs its own config.
 
-1. A 1,000-point random sample of the default scenario, --dry-run: peak RSS under 200 MB. Every
+1. A 1,000-point random sample of the default scenario, --dry-run: peak RSS under 200 MB
+   (800 MB in a sanitized build, where the same dry run on ff6b846 takes well over 1 GB). Every
    point was kept prepared before (about 620 KB each: 1,000 points took 620 MB, 5,000 ran out of
    memory); now only the first 256 are kept, and a dry run keeps none.
 2. 300 points of base.yaml (tests/e2e/README.md: 2.26 ms at speed 1, all of it CPU work) over
@@ -9,7 +10,8 @@
    prepared again one at a time as their runs start, run their own speed; two replications each,
    resumed halfway (the second half prepares its points again).
 
-sweep_many_points.py KMODSIM PROJECT_ROOT
+sweep_many_points.py KMODSIM PROJECT_ROOT [MAX_RSS_MB]   (default 200; a sanitized build's
+allocator keeps freed memory in quarantine, and CMake gives it more)
 """
 import csv
 import os
@@ -19,6 +21,7 @@ import sys
 import tempfile
 
 KMODSIM, ROOT = sys.argv[1], os.path.abspath(sys.argv[2])
+MAX_RSS_MB = float(sys.argv[3]) if len(sys.argv) > 3 else 200.0
 
 
 def main():
@@ -42,8 +45,8 @@ seed: 1
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if p.returncode != 0 or "1000 points x 1 replications" not in p.stdout:
             fails.append(f"dry run: exit {p.returncode}: {p.stderr.strip()}")
-        elif peak_mb > 200 and peak_mb * 1024 > before:
-            fails.append(f"dry run of 1,000 points: peak RSS {peak_mb:.0f} MB, expected under 200 MB")
+        elif peak_mb > MAX_RSS_MB and peak_mb * 1024 > before:
+            fails.append(f"dry run of 1,000 points: peak RSS {peak_mb:.0f} MB, expected under {MAX_RSS_MB:.0f} MB")
 
         speeds = [round(1 + i / 100, 2) for i in range(300)]
         spec2 = os.path.join(tmp, "speeds.yaml")
