@@ -133,12 +133,16 @@ std::shared_ptr<PreparedScenario> prepare_impl(const std::string& file, const st
     }
     std::string ref;
     YAML::Node overlay;
-    if (val.IsScalar()) {
-      ref = val.Scalar();
-    } else if (val.IsMap() && val["file"].IsDefined()) {
-      if (!val["file"].IsScalar())
-        fail_at(file, val["file"].Mark(), key + ".file", "expected a file path");
-      ref = val["file"].Scalar();
+    // Looked up through a const node: a non-const operator[] inserts the key it misses, and
+    // `val` may be an alias of the very map this loop walks (`kernel: *top`, fuzz_config_sim):
+    // the insertion freed the loop's iterator under it.
+    const YAML::Node cval = val;
+    if (cval.IsScalar()) {
+      ref = cval.Scalar();
+    } else if (cval.IsMap() && cval["file"].IsDefined()) {
+      if (!cval["file"].IsScalar())
+        fail_at(file, cval["file"].Mark(), key + ".file", "expected a file path");
+      ref = cval["file"].Scalar();
       overlay = val;
     }
     if (ref.empty()) { // inline
@@ -146,8 +150,8 @@ std::shared_ptr<PreparedScenario> prepare_impl(const std::string& file, const st
       continue;
     }
     const std::string resolved = resolve_ref(dir, ref);
-    YAML::Node loaded = load_yaml_file(resolved, file, val.IsScalar() ? val.Mark() : val["file"].Mark(),
-                                       val.IsScalar() ? key : key + ".file");
+    YAML::Node loaded = load_yaml_file(resolved, file, cval.IsScalar() ? cval.Mark() : cval["file"].Mark(),
+                                       cval.IsScalar() ? key : key + ".file");
     doc.origins.emplace_back(key, resolved);
     if (overlay.IsDefined()) {
       YAML::Node rest_map(YAML::NodeType::Map);

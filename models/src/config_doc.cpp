@@ -142,7 +142,9 @@ std::string read_regular_uncached(const std::string& file, std::string& err, str
 }
 
 /// Walks the YAML events (aliases not expanded: linear in the text) and rejects duplicate keys,
-/// keys that are not plain scalars, and more than one document.
+/// keys that are not plain scalars, more than one document, and an alias to a list or mapping
+/// that encloses it (`&top {kernel: *top}`): that makes a cycle, which every walk of the tree
+/// would follow forever (and loading one freed an iterator under its loop: fuzz_config_sim).
 class KeyChecker : public YAML::EventHandler {
 public:
   explicit KeyChecker(std::string where) : where_(std::move(where)) {}
@@ -152,20 +154,24 @@ public:
   }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { scalar(mark, "~"); }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     if (in_key_position())
       fail_at(where_, mark, "", "an alias cannot be a map key");
+    for (const Frame& f : stack_)
+      if (anchor != YAML::NullAnchor && f.anchor == anchor)
+        fail_at(where_, mark, "", "an alias to a list or mapping that contains it (a cycle)");
     value_done();
   }
   void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string& value) override {
     scalar(mark, value);
   }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    open(mark, false);
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, false, anchor);
   }
   void OnSequenceEnd() override { close(); }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    open(mark, true);
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    open(mark, true, anchor);
   }
   void OnMapEnd() override { close(); }
 
@@ -173,14 +179,16 @@ private:
   struct Frame {
     bool map = false;
     bool expect_key = true;
+    YAML::anchor_t anchor = YAML::NullAnchor; // its anchor (&name), if any
     std::map<std::string, int> keys; // key -> line (1-based) where it was first written
   };
   bool in_key_position() const { return !stack_.empty() && stack_.back().map && stack_.back().expect_key; }
-  void open(const YAML::Mark& mark, bool map) {
+  void open(const YAML::Mark& mark, bool map, YAML::anchor_t anchor) {
     if (in_key_position())
       fail_at(where_, mark, "", "map keys must be plain strings, not a list or a mapping");
     Frame f;
     f.map = map;
+    f.anchor = anchor;
     stack_.push_back(std::move(f));
   }
   void close() {

@@ -199,6 +199,15 @@ def output_path_is_a_file(tmp):
     assert open(f).read() == "mine"
 
 
+def alias_cycle(tmp):  # `kernel: *top` under a root anchor: a use-after-free, a segfault in release
+    d = os.path.dirname(scenario_copy(tmp))
+    sc = os.path.join(d, "cycle.yaml")
+    with open(sc, "w") as f:
+        f.write("&top\nschema_version: 1\nname: cycle\nmachine: machine.yaml\nkernel: *top\n"
+                "workload: two.yaml\ncalibration: calib.yaml\n")
+    expect(run(["validate", sc]), 2, "cycle.yaml:5:9: an alias to a list or mapping that contains it (a cycle)")
+
+
 def bad_command_line(tmp):
     expect(run(["run"]), 2, "scenario is required")
     expect(run(["run", scenario_copy(tmp), "--max-sim-time", "-1"]), 2, "--max-sim-time")
@@ -208,7 +217,7 @@ CASES = {f.__name__: f for f in [
     coef_1e308, ci95_must_contain_the_value, index_1e15, file_kb_1e23_on_a_workload_entry, read_mbps_1e_300, wakeup_1e300, runaway_guard, runaway_steps_guard,
     ref_directory, ref_fifo, non_scalar_key, long_file_name, invalid_utf8_name, validate_missing,
     missing_required_key_names_line, duplicate_key, folder_with_only_temp_files_is_reusable,
-    foreign_summary_json_refused, disk_full, output_path_is_a_file, bad_command_line]}
+    foreign_summary_json_refused, disk_full, output_path_is_a_file, alias_cycle, bad_command_line]}
 
 if __name__ == "__main__":
     names = list(CASES) if sys.argv[3] == "all" else [sys.argv[3]]
