@@ -244,7 +244,7 @@ bool seed_in_resolution(const Scenario& sc) {
     }
     const std::string cfg = to_yaml(sc);
     sim::SimOptions opt;
-    opt.engine = engine == "fibers" ? sim::EngineKind::fibers : sim::EngineKind::actors;
+    opt.engine = sim::engine_from_name(engine);
     const sim::Results res = sim::simulate(sc, opt);
     const auto summary = sim::make_summary(sc, res, sim::sha256_hex(cfg));
     if (!keep_dir.empty())

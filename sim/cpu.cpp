@@ -42,17 +42,19 @@ std::unique_ptr<CpuModel> CpuModel::create(const Machine& m, bool kernel_preempt
 
 // --- processor sharing -------------------------------------------------------------------------
 
-void ProcessorSharingCpu::run(Task& t, double us, Mode mode) {
+void SharedCpu::run(Task& t, double us, Mode mode) {
   if (us <= kEps)
     return;
   record(t, running_state(t, mode));
   const double t0 = now();
-  simgrid::s4u::this_actor::execute(us);
+  work(t, us);
   const double dedicated = us / speed_;
   busy_s_ += dedicated;
   if (t.holds_lock) // the share of a core the holder did not get while holding the lock
     holder_preempted_s_ += std::max(0.0, (now() - t0) - dedicated);
 }
+
+void ProcessorSharingCpu::work(Task& /*t*/, double us) { simgrid::s4u::this_actor::execute(us); }
 
 void ProcessorSharingCpu::spin_begin(Task& t, std::uint16_t lock) {
   record(t, State::lock_spin, lock);
@@ -67,8 +69,7 @@ void ProcessorSharingCpu::spin_begin(Task& t, std::uint16_t lock) {
 void ProcessorSharingCpu::spin_end(Task& t) {
   simgrid::s4u::ExecPtr e = std::move(spins_[t.id]); // a local: cancel() is a simcall
   spins_[t.id] = nullptr;
-  busy_s_ += (spin_flops_ - e->get_remaining()) / speed_;
-  spin_s_ += (spin_flops_ - e->get_remaining()) / speed_;
+  spun((spin_flops_ - e->get_remaining()) / speed_);
   e->cancel();
 }
 
@@ -113,19 +114,11 @@ void FluidCpu::complete() {
   reschedule();
 }
 
-void FluidCpu::run(Task& t, double us, Mode mode) {
-  if (us <= kEps)
-    return;
-  record(t, running_state(t, mode));
-  const double t0 = now();
+void FluidCpu::work(Task& t, double us) {
   advance();
   chunks_.push({v_ + us, seq_++, &t});
   reschedule();
   t.cpu_grant().acquire(); // complete() releases it when V reaches the chunk's end
-  const double dedicated = us / speed_;
-  busy_s_ += dedicated;
-  if (t.holds_lock) // the share of a core the holder did not get while holding the lock
-    holder_preempted_s_ += std::max(0.0, (now() - t0) - dedicated);
 }
 
 void FluidCpu::spin_begin(Task& t, std::uint16_t lock) {
@@ -141,9 +134,7 @@ void FluidCpu::spin_begin(Task& t, std::uint16_t lock) {
 void FluidCpu::spin_end(Task& t) {
   advance();
   spinners_--;
-  const double burnt = (v_ - spin_from_[t.id]) / speed_;
-  busy_s_ += burnt;
-  spin_s_ += burnt;
+  spun((v_ - spin_from_[t.id]) / speed_);
   reschedule();
 }
 

@@ -89,22 +89,42 @@ protected:
   bool fluid_ = false;
 };
 
-class ProcessorSharingCpu : public CpuModel {
+/// processor_sharing, what both engines share: every task with work holds an equal share of
+/// the cores (at most one each); a run's accounting. Each engine says how a chunk of work gets
+/// done at that share (work()).
+class SharedCpu : public CpuModel {
 public:
-  /// A spinning waiter is an Exec as long as the whole run may last (the time guard): a longer
-  /// one (1e15 flops once) loses the spun amount in double rounding (fuzz_config_sim finding).
-  ProcessorSharingCpu(simgrid::s4u::Host* host, Runtime& rt, Recorder& rec, double speed, double max_sim_time_s)
-      : CpuModel(host, rt, rec, speed), spin_flops_(speed * (max_sim_time_s + 1.0)) {
+  SharedCpu(simgrid::s4u::Host* host, Runtime& rt, Recorder& rec, double speed) : CpuModel(host, rt, rec, speed) {
     fluid_ = true;
   }
   void wake(Task& t) override { t.on_cpu = true; }
   void block(Task& t) override { t.on_cpu = false; }
-  void run(Task& t, double us, Mode mode) override;
+  void run(Task& t, double us, Mode mode) final;
   void preempt_point(Task&) override {}
+
+protected:
+  /// Returns once `t` has done `us` of work at its share of the cores.
+  virtual void work(Task& t, double us) = 0;
+  /// A spinner burnt `seconds` of one core.
+  void spun(double seconds) {
+    busy_s_ += seconds;
+    spin_s_ += seconds;
+  }
+};
+
+/// processor_sharing under actors: one SimGrid Exec per chunk of work, shared by SimGrid's
+/// max-min solver.
+class ProcessorSharingCpu : public SharedCpu {
+public:
+  /// A spinning waiter is an Exec as long as the whole run may last (the time guard): a longer
+  /// one (1e15 flops once) loses the spun amount in double rounding (fuzz_config_sim finding).
+  ProcessorSharingCpu(simgrid::s4u::Host* host, Runtime& rt, Recorder& rec, double speed, double max_sim_time_s)
+      : SharedCpu(host, rt, rec, speed), spin_flops_(speed * (max_sim_time_s + 1.0)) {}
   void spin_begin(Task& t, std::uint16_t lock) override;
   void spin_end(Task& t) override;
 
 private:
+  void work(Task& t, double us) override;
   std::vector<simgrid::s4u::ExecPtr> spins_; // indexed by task id
   double spin_flops_;
 };
@@ -114,20 +134,15 @@ private:
 /// chunk of w us that starts at V0 ends when V reaches V0 + w, whatever comes and goes meanwhile;
 /// the chunks in progress sit in a heap by that end, and one runtime timer is set at the first.
 /// A spinner has no chunk: it counts among the n until spin_end, which counts the work it burnt.
-class FluidCpu : public CpuModel {
+class FluidCpu : public SharedCpu {
 public:
   FluidCpu(simgrid::s4u::Host* host, Runtime& rt, Recorder& rec, double speed, int cores)
-      : CpuModel(host, rt, rec, speed), cores_(cores) {
-    fluid_ = true;
-  }
-  void wake(Task& t) override { t.on_cpu = true; }
-  void block(Task& t) override { t.on_cpu = false; }
-  void run(Task& t, double us, Mode mode) override;
-  void preempt_point(Task&) override {}
+      : SharedCpu(host, rt, rec, speed), cores_(cores) {}
   void spin_begin(Task& t, std::uint16_t lock) override;
   void spin_end(Task& t) override;
 
 private:
+  void work(Task& t, double us) override;
   struct Chunk {
     double v_end;       ///< us of work per task at which it ends
     std::uint64_t seq;  ///< arrival order: equal ends complete first come, first served

@@ -315,9 +315,6 @@ constexpr const char* kEngineHelp =
     "actors: every process a SimGrid actor (default); fibers: every process a fiber run from SimGrid's timers, "
     "several times faster on big workloads, the same models (docs/engines.md)";
 
-sim::EngineKind engine_kind(const std::string& name) {
-  return name == "fibers" ? sim::EngineKind::fibers : sim::EngineKind::actors;
-}
 
 static int kmodsim_main(int argc, char** argv) {
   CLI::App app{"kmodsim: a discrete-event simulator of Linux boot-time kernel module loading (SimGrid)"};
@@ -477,7 +474,7 @@ static int kmodsim_main(int argc, char** argv) {
       if (trace)
         sets.push_back("outputs.trace=true");
       return cmd_run(scenario, sets, seed, out_dir, json, quiet, logs, cfgs, max_sim_time, max_steps, timings,
-                     engine_kind(engine));
+                     sim::engine_from_name(engine));
     }
     if (*rep) {
       ra.sets = parse_overrides(ra_sets);

@@ -27,6 +27,8 @@ namespace kmodsim::sim {
 enum class EngineKind { actors, fibers };
 /// "actors" / "fibers"
 const char* engine_name(EngineKind k);
+/// engine_name's inverse; the command line accepts only those two names
+EngineKind engine_from_name(const std::string& name);
 
 /// A counting semaphore; waiters are served first come, first served.
 class Sem {

@@ -15,6 +15,10 @@ namespace kmodsim::sim {
 
 const char* engine_name(EngineKind k) { return k == EngineKind::fibers ? "fibers" : "actors"; }
 
+EngineKind engine_from_name(const std::string& name) {
+  return name == engine_name(EngineKind::fibers) ? EngineKind::fibers : EngineKind::actors;
+}
+
 namespace {
 
 class ActorSem final : public Sem {

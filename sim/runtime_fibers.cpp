@@ -120,6 +120,15 @@ struct PoolAlloc {
   void deallocate(bctx::stack_context& sc) noexcept { pool->deallocate(sc); }
 };
 
+/// A spare object if there is one, else a new one in `all` (a deque: addresses stay put).
+template <class T> T* reuse(std::vector<T*>& spare, std::deque<T>& all) {
+  if (spare.empty())
+    return &all.emplace_back();
+  T* x = spare.back();
+  spare.pop_back();
+  return x;
+}
+
 struct TimerRec {
   std::function<void()> cb;
   bool live = false;
@@ -149,13 +158,7 @@ public:
   }
   std::unique_ptr<Sem> make_sem() override;
   TimerHandle* timer_set(double date, std::function<void()> cb) override {
-    TimerRec* r;
-    if (!spare_timers_.empty()) {
-      r = spare_timers_.back();
-      spare_timers_.pop_back();
-    } else {
-      r = &timers_.emplace_back();
-    }
+    TimerRec* r = reuse(spare_timers_, timers_);
     r->cb = std::move(cb);
     r->live = true;
     push({std::max(date, now()), 0, nullptr, 0, r});
@@ -288,13 +291,7 @@ std::unique_ptr<Sem> FiberRuntime::make_sem() { return std::make_unique<FiberSem
 void FiberRuntime::spawn(const std::string& /*name*/, std::function<void()> body, bool /*daemon*/) {
   // a daemon needs nothing special: the run ends when nothing is ready or due, and finish()
   // unwinds whoever still waits
-  Fiber* f;
-  if (!spare_.empty()) {
-    f = spare_.back();
-    spare_.pop_back();
-  } else {
-    f = &fibers_.emplace_back();
-  }
+  Fiber* f = reuse(spare_, fibers_);
   f->body = std::move(body);
   f->self = bctx::fiber(std::allocator_arg, PoolAlloc{&pool_}, [this, f](bctx::fiber&& sched) {
     sched_ = std::move(sched);
